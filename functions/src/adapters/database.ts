@@ -1,0 +1,28 @@
+/**
+ * The PostgreSQL pool of a Lambda container: created on first use from
+ * DATABASE_URL and reused by every invocation (small: one Lambda serves one
+ * request at a time).
+ */
+import pg from 'pg';
+import { envNames } from '@medlake/shared/resources';
+
+/** What adapters need from a pool or a client. */
+export interface Queryable {
+  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>>;
+}
+
+let pool: pg.Pool | undefined;
+let poolUrl: string | undefined;
+
+export function databasePool(env: NodeJS.ProcessEnv = process.env): pg.Pool {
+  const url = env[envNames.databaseUrl];
+  if (!url) throw new Error(`${envNames.databaseUrl} is not set`);
+  if (!pool || poolUrl !== url) {
+    void pool?.end().catch(() => undefined);
+    pool = new pg.Pool({ connectionString: url, max: 2, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
+    // An idle client losing its server must not crash the container.
+    pool.on('error', () => undefined);
+    poolUrl = url;
+  }
+  return pool;
+}

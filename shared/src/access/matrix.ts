@@ -1,0 +1,108 @@
+/**
+ * Who may do what: the role × action matrix, written down once. Every HTTP
+ * route names one action; the one authorization layer (functions/src/auth)
+ * checks it before the route runs. docs/access-matrix.md is rendered from
+ * this table (`npx tsx shared/src/access/render-matrix.ts`), and a test keeps
+ * the two in step.
+ */
+import type { Role } from '../resources';
+import { roles } from '../resources';
+
+export type { Role };
+
+/**
+ * `public`: anyone, no token. `signed-in`: any verified token, including a
+ * user still waiting for approval (no group yet, "pending").
+ */
+export type Audience = Role | 'public' | 'signed-in';
+
+export interface ActionDefinition {
+  allowed: readonly Audience[];
+  description: string;
+}
+
+export const accessMatrix = {
+  'health:read': { allowed: ['public'], description: 'component health (db, s3, sqs, cognito)' },
+  'account:sign-up': { allowed: ['public'], description: 'sign up, confirm the email code, reset a forgotten password' },
+  'session:manage': { allowed: ['public'], description: 'sign in, refresh, sign out (the browser session cookie)' },
+  'me:read': { allowed: ['signed-in'], description: 'who am I, and am I approved yet' },
+  'users:read': { allowed: ['admin'], description: 'list users and pending sign-ups' },
+  'users:manage': { allowed: ['admin'], description: 'approve, change groups, disable, enable a user' },
+  'audit:read': { allowed: ['admin'], description: 'query the audit log' },
+  'phi:reidentify': { allowed: ['admin'], description: 'read original identifiers from the PHI vault (with a reason)' },
+  'uploads:create': { allowed: ['uploader'], description: 'start an upload batch, get presigned URLs' },
+  'uploads:read': { allowed: ['uploader', 'admin'], description: 'watch upload and ingest status' },
+  'held:review': { allowed: ['admin'], description: 'release or discard instances held for review' },
+  'studies:read': { allowed: ['admin', 'annotator', 'researcher'], description: 'search and view studies (QIDO-RS, WADO-RS, study browser)' },
+  'reports:read': { allowed: ['admin', 'annotator', 'researcher'], description: 'read de-identified reports' },
+  'annotations:write': { allowed: ['admin', 'annotator'], description: 'store measurements and labels (STOW-RS of SR/SEG)' },
+  'exports:create': { allowed: ['admin', 'researcher'], description: 'request a cohort export' },
+  'exports:read': { allowed: ['admin', 'researcher'], description: 'list own exports and download links' },
+  'subscriptions:manage': { allowed: ['admin', 'annotator', 'researcher'], description: 'save searches and subscribe to new matches' },
+} as const satisfies Record<string, ActionDefinition>;
+
+export type Action = keyof typeof accessMatrix;
+
+export const actions = Object.keys(accessMatrix) as Action[];
+
+/** Machine clients (hospital gateways) act as uploaders, whatever groups they hold. */
+export const machineRoles: readonly Role[] = ['uploader'];
+
+export interface Actor {
+  /** Groups from the token; none means the user is still pending approval. */
+  groups: readonly Role[];
+  isMachine: boolean;
+}
+
+/** The roles an actor really holds: a machine client keeps only the machine roles. */
+export function effectiveRoles(actor: Actor): Role[] {
+  const known = actor.groups.filter((g) => roles.includes(g));
+  return actor.isMachine ? known.filter((g) => machineRoles.includes(g)) : known;
+}
+
+export type AccountState = 'pending' | 'active';
+
+export function accountState(actor: Actor): AccountState {
+  return effectiveRoles(actor).length > 0 ? 'active' : 'pending';
+}
+
+export function isPublic(action: Action): boolean {
+  return (accessMatrix[action].allowed as readonly Audience[]).includes('public');
+}
+
+/** May this actor (or nobody, for anonymous callers) perform this action? */
+export function isAllowed(actor: Actor | undefined, action: Action): boolean {
+  const allowed: readonly Audience[] = accessMatrix[action].allowed;
+  if (allowed.includes('public')) return true;
+  if (!actor) return false;
+  if (allowed.includes('signed-in')) return true;
+  return effectiveRoles(actor).some((role) => allowed.includes(role));
+}
+
+/** The matrix as a Markdown table: one row per action, one column per role. */
+export function renderAccessMatrix(): string {
+  const columns: Audience[] = ['public', 'signed-in', ...roles];
+  const header = `| action | ${columns.map((c) => (c === 'signed-in' ? 'signed-in (pending)' : c)).join(' | ')} | what |`;
+  const rule = `|---|${columns.map(() => ':-:').join('|')}|---|`;
+  const rows = actions.map((action) => {
+    const cells = columns.map((column) => {
+      if (column === 'public' || column === 'signed-in') return (accessMatrix[action].allowed as readonly Audience[]).includes(column) ? '✓' : '';
+      return isAllowed({ groups: [column], isMachine: false }, action) ? '✓' : '';
+    });
+    return `| \`${action}\` | ${cells.join(' | ')} | ${accessMatrix[action].description} |`;
+  });
+  return [
+    '# Access matrix',
+    '',
+    'Generated from `shared/src/access/matrix.ts` by `npx tsx shared/src/access/render-matrix.ts`; do not edit by hand.',
+    '',
+    'A user without any group is *pending*: signed in, but allowed only the `signed-in` actions',
+    '(`GET /api/me`). Machine clients (hospital gateways, the `gateway` app client) keep only the',
+    `${machineRoles.map((r) => `\`${r}\``).join(', ')} role, whatever groups their user holds.`,
+    '',
+    header,
+    rule,
+    ...rows,
+    '',
+  ].join('\n');
+}
