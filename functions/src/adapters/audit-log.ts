@@ -3,6 +3,7 @@
  * outcome. Details must never hold PHI (no names, patient IDs, original UIDs).
  */
 import type { Queryable } from './database';
+import { databasePool } from './database';
 
 export interface AuditEntry {
   actorSub?: string | undefined;
@@ -69,4 +70,9 @@ export class AuditLog {
       outcome: r.outcome, details: r.details, sourceIp: r.source_ip ?? undefined, correlationId: r.correlation_id ?? undefined,
     }));
   }
+}
+
+/** The audit log in the database named by DATABASE_URL. */
+export function auditLogFromEnv(): AuditLog {
+  return new AuditLog(databasePool());
 }

@@ -301,3 +301,13 @@ function translate(operation: Operation, error: unknown): Error {
       return error instanceof Error ? error : new Error(String(error));
   }
 }
+
+let sharedPool: { key: string; pool: UserPool } | undefined;
+
+/** The pool named by the environment, one per container. */
+export function userPoolFromEnv(env: NodeJS.ProcessEnv = process.env): UserPool {
+  const config = poolConfigFromEnv(env);
+  const key = `${config.userPoolId}/${config.webClientId}`;
+  if (sharedPool?.key !== key) sharedPool = { key, pool: new UserPool(config) };
+  return sharedPool.pool;
+}

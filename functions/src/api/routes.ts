@@ -1,0 +1,20 @@
+/**
+ * Every /api route. To add endpoints: export a `Route[]` from your module
+ * (declare each with `route({ method, path, action, body?, handle })`, the
+ * action being a key of shared/src/access/matrix.ts) and add it below.
+ * The access check, CSRF rule, body validation and error answers come with it.
+ */
+import type { Route } from '../http/router';
+import { authRoutes } from './auth';
+import { healthRoutes } from './health';
+import { meRoutes } from './me';
+import { sessionRoutes } from './session';
+import { userRoutes } from './users';
+
+export const routes: Route[] = [
+  ...healthRoutes,
+  ...sessionRoutes,
+  ...authRoutes,
+  ...meRoutes,
+  ...userRoutes,
+];

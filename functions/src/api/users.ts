@@ -1,0 +1,109 @@
+/**
+ * User administration (admin only): list users and pending sign-ups, approve
+ * with groups, change groups, disable, enable. Every change is audited.
+ * Group changes reach a user's token at their next refresh or sign-in.
+ */
+import { z } from 'zod';
+import { roles } from '@medlake/shared/resources';
+import type { Role } from '@medlake/shared/resources';
+import { auditLogFromEnv } from '../adapters/audit-log';
+import type { Principal } from '../auth/principal';
+import type { PoolUser } from '../auth/user-pool';
+import { userPoolFromEnv } from '../auth/user-pool';
+import { badRequest, conflict, unauthorized } from '../http/errors';
+import { json } from '../http/response';
+import type { HttpRequest, Route } from '../http/router';
+import { route } from '../http/router';
+
+const roleList = z.array(z.enum(roles as [Role, ...Role[]])).max(roles.length).transform((list) => [...new Set(list)]);
+const states = ['unconfirmed', 'pending', 'active', 'disabled'] as const;
+
+function admin(request: HttpRequest<unknown>): Principal {
+  if (!request.principal) throw unauthorized('unauthenticated', 'Sign in to continue.');
+  return request.principal;
+}
+
+function isSelf(principal: Principal, user: PoolUser): boolean {
+  return principal.sub === user.sub || principal.username === user.username;
+}
+
+async function audit(request: HttpRequest<unknown>, action: string, user: PoolUser, details: Record<string, unknown>): Promise<void> {
+  const actor = admin(request);
+  await auditLogFromEnv().record({ actorSub: actor.sub, actorName: actor.email ?? actor.username, action, resource: `user/${user.username}`, details, sourceIp: request.sourceIp, correlationId: request.correlationId });
+}
+
+export const userRoutes: Route[] = [
+  route({
+    method: 'GET',
+    path: '/api/users',
+    action: 'users:read',
+    async handle(request) {
+      const state = request.query.get('state');
+      if (state && !(states as readonly string[]).includes(state)) throw badRequest('invalid_request', `state must be one of ${states.join(', ')}.`);
+      const users = await userPoolFromEnv().listUsers();
+      return json(200, { users: state ? users.filter((u) => u.state === state) : users });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/users/{username}',
+    action: 'users:read',
+    async handle(request) {
+      return json(200, await userPoolFromEnv().requireUser(request.params.username ?? ''));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/users/{username}/approve',
+    action: 'users:manage',
+    body: z.object({ groups: roleList.refine((l) => l.length > 0, 'choose at least one group') }),
+    async handle(request) {
+      const pool = userPoolFromEnv();
+      const user = await pool.requireUser(request.params.username ?? '');
+      if (user.state === 'unconfirmed') throw conflict('email_not_verified', 'This user has not confirmed their email address yet.');
+      if (user.state === 'disabled') throw conflict('account_disabled', 'This account is disabled; enable it first.');
+      const before = await pool.setGroups(user.username, request.body.groups);
+      await audit(request, 'users.approve', user, { before, after: request.body.groups });
+      return json(200, await pool.requireUser(user.username));
+    },
+  }),
+  route({
+    method: 'PUT',
+    path: '/api/users/{username}/groups',
+    action: 'users:manage',
+    body: z.object({ groups: roleList }),
+    async handle(request) {
+      const pool = userPoolFromEnv();
+      const user = await pool.requireUser(request.params.username ?? '');
+      if (isSelf(admin(request), user) && !request.body.groups.includes('admin')) throw conflict('cannot_demote_self', 'You cannot remove your own admin role; ask another administrator.');
+      const before = await pool.setGroups(user.username, request.body.groups);
+      await audit(request, 'users.groups', user, { before, after: request.body.groups });
+      return json(200, await pool.requireUser(user.username));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/users/{username}/disable',
+    action: 'users:manage',
+    async handle(request) {
+      const pool = userPoolFromEnv();
+      const user = await pool.requireUser(request.params.username ?? '');
+      if (isSelf(admin(request), user)) throw conflict('cannot_disable_self', 'You cannot disable your own account.');
+      await pool.disable(user.username);
+      await audit(request, 'users.disable', user, {});
+      return json(200, await pool.requireUser(user.username));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/users/{username}/enable',
+    action: 'users:manage',
+    async handle(request) {
+      const pool = userPoolFromEnv();
+      const user = await pool.requireUser(request.params.username ?? '');
+      await pool.enable(user.username);
+      await audit(request, 'users.enable', user, {});
+      return json(200, await pool.requireUser(user.username));
+    },
+  }),
+];
