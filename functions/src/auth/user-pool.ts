@@ -121,7 +121,7 @@ export class UserPool {
    */
   async confirmSignUp(email: string, code: string): Promise<void> {
     await this.call('confirm', () => this.client.send(new ConfirmSignUpCommand({ ClientId: this.config.webClientId, Username: email, ConfirmationCode: code })));
-    await this.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: this.config.userPoolId, Username: email, UserAttributes: [{ Name: 'email_verified', Value: 'true' }] })).catch(() => undefined);
+    await this.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: this.config.userPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] })).catch(() => undefined);
   }
 
   async resendCode(email: string): Promise<{ codeSentTo: string | undefined }> {
