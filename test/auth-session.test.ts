@@ -255,3 +255,47 @@ describe('role × endpoint matrix with real Cognito tokens', () => {
     expect(result.statusCode).toBe(allowed ? 200 : 403);
   });
 });
+
+describe('hospital gateway (machine client)', () => {
+  it('gets Bearer tokens from /api/auth/token and acts as uploader only, whatever its groups', async () => {
+    const poolId = stack.env[envNames.userPoolId] as string;
+    const email = 'gateway@hospital.test';
+    const password = 'Gateway-pass-1!';
+    const created = await stack.cognito.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }], MessageAction: 'SUPPRESS' }));
+    const username = created.User?.Username as string;
+    await stack.cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: username, Password: password, Permanent: true }));
+    for (const group of ['uploader', 'admin']) await stack.cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: poolId, Username: username, GroupName: group }));
+
+    const wrong = await fetch(`${door.url}/api/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: email, password: 'nope' }) });
+    expect(wrong.status).toBe(401);
+    const res = await fetch(`${door.url}/api/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: email, password }) });
+    expect(res.status).toBe(200);
+    expect(res.headers.getSetCookie()).toEqual([]);
+    const { accessToken, tokenType } = (await res.json()) as { accessToken: string; tokenType: string };
+    expect(tokenType).toBe('Bearer');
+    const me = await fetch(`${door.url}/api/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(await me.json()).toMatchObject({ isMachine: true, roles: ['uploader'], state: 'active' });
+    const users = await fetch(`${door.url}/api/users`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(users.status).toBe(403);
+    expect(((await users.json()) as { error: { code: string } }).error.code).toBe('machine_client_not_allowed');
+  });
+});
+
+describe('audit log query', () => {
+  it('admins page through entries filtered by action; others are refused', async () => {
+    const admin = new Browser();
+    await admin.signIn(stack.admin.email, stack.admin.password);
+    const all = await admin.fetch('/api/audit?action=session.sign-in&limit=2');
+    expect(all.status).toBe(200);
+    const entries = all.body.entries as { id: number; action: string; sourceIp: string }[];
+    expect(entries).toHaveLength(2);
+    expect(entries.every((e) => e.action === 'session.sign-in' && e.sourceIp === '127.0.0.1')).toBe(true);
+    expect(entries[0]?.id).toBeGreaterThan(entries[1]?.id ?? Infinity);
+    const next = await admin.fetch(all.body.next as string);
+    expect((next.body.entries as { id: number }[])[0]?.id).toBeLessThan(entries[1]?.id ?? 0);
+    expect((await admin.fetch('/api/audit?since=yesterday')).status).toBe(400);
+    const researcher = new Browser();
+    await researcher.signIn('new.researcher@hospital.test', 'Research-pass-1!');
+    expect((await researcher.fetch('/api/audit')).status).toBe(403);
+  });
+});

@@ -25,14 +25,14 @@ export interface AuditRecord extends Omit<AuditEntry, 'details' | 'outcome'> {
 }
 
 export interface AuditQuery {
-  actorSub?: string;
-  action?: string;
-  resource?: string;
-  since?: Date;
-  until?: Date;
-  limit?: number;
+  actorSub?: string | undefined;
+  action?: string | undefined;
+  resource?: string | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  limit?: number | undefined;
   /** Entries older than this id (paging backwards in time). */
-  beforeId?: number;
+  beforeId?: number | undefined;
 }
 
 export class AuditLog {

@@ -5,7 +5,8 @@
  * The access check, CSRF rule, body validation and error answers come with it.
  */
 import type { Route } from '../http/router';
-import { authRoutes } from './auth';
+import { auditRoutes } from './audit';
+import { authRoutes, machineTokenRoutes } from './auth';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { sessionRoutes } from './session';
@@ -15,6 +16,8 @@ export const routes: Route[] = [
   ...healthRoutes,
   ...sessionRoutes,
   ...authRoutes,
+  ...machineTokenRoutes,
   ...meRoutes,
   ...userRoutes,
+  ...auditRoutes,
 ];

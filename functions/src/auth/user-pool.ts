@@ -26,6 +26,7 @@ import {
   SignUpCommand,
   type AttributeType,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { createHmac } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import type { Role } from '@medlake/shared/resources';
 import { envNames, roles } from '@medlake/shared/resources';
@@ -90,8 +91,14 @@ export class UserPool {
     private readonly client: CognitoIdentityProviderClient = cognitoClient(),
   ) {}
 
-  async signIn(email: string, password: string): Promise<SignedInTokens> {
-    const out = await this.call('sign-in', () => this.client.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: this.config.webClientId, AuthParameters: { USERNAME: email, PASSWORD: password } })));
+  /**
+   * Password sign-in, by default for the browser app; hospital gateways sign
+   * in with their own app client (and its secret, when it has one).
+   */
+  async signIn(email: string, password: string, client: { id: string; secret?: string | undefined } = { id: this.config.webClientId }): Promise<SignedInTokens> {
+    const parameters: Record<string, string> = { USERNAME: email, PASSWORD: password };
+    if (client.secret) parameters.SECRET_HASH = createHmac('sha256', client.secret).update(email + client.id).digest('base64');
+    const out = await this.call('sign-in', () => this.client.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: client.id, AuthParameters: parameters })));
     const result = out.AuthenticationResult;
     if (out.ChallengeName === 'NEW_PASSWORD_REQUIRED') throw forbidden('password_change_required', 'You must choose a new password first: use "forgot password" to set one.');
     if (!result?.IdToken || !result.AccessToken) throw forbidden('sign_in_challenge', `Sign-in needs a step this app does not support (${out.ChallengeName ?? 'unknown'}).`);
