@@ -1,5 +1,5 @@
 /**
- * The role × endpoint matrix, exhaustively: every route of the /api registry
+ * The role × endpoint matrix, exhaustively: every route of the HTTP registries
  * × every persona × every way a token can arrive or be wrong, through the
  * real HTTP pipeline (routing, authentication, the access matrix, CSRF).
  * Route bodies are replaced by a stub so only the access layer answers; the
@@ -13,7 +13,8 @@ import type { Action } from '@medlake/shared/access/matrix';
 import { isAllowed, isPublic } from '@medlake/shared/access/matrix';
 import type { Role } from '@medlake/shared/resources';
 import { roles } from '@medlake/shared/resources';
-import { routes } from '@medlake/functions/api/routes';
+import { readFileSync } from 'node:fs';
+import { accessDocsPath, allRoutes, renderAccessDocs } from '@medlake/functions/auth/access-docs';
 import { createHttpHandler } from '@medlake/functions/http/app';
 import { json } from '@medlake/functions/http/response';
 import type { Route } from '@medlake/functions/http/router';
@@ -44,6 +45,7 @@ let issuer: TestIssuer;
 let handler: (event: HttpEvent, context: Context) => Promise<HttpResult>;
 const savedEnv = { ...process.env };
 
+const routes = await allRoutes();
 const stubbed: Route[] = routes.map((r) => ({ method: r.method, path: r.path, action: r.action, handle: (req) => json(200, { ok: true, sub: req.principal?.sub ?? null }) }));
 
 beforeAll(async () => {
@@ -155,6 +157,12 @@ describe.each(stubbed.map((r) => [label(r), r] as const))('%s', (_label, route) 
       expect(result.statusCode).toBe(200);
     });
   }
+});
+
+describe('the written-down matrix', () => {
+  it('docs/access-matrix.md is rendered from the code (run functions/src/auth/render-access-docs.ts)', async () => {
+    expect(readFileSync(accessDocsPath, 'utf8')).toBe(await renderAccessDocs());
+  });
 });
 
 describe('error answers', () => {

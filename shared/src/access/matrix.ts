@@ -2,8 +2,8 @@
  * Who may do what: the role × action matrix, written down once. Every HTTP
  * route names one action; the one authorization layer (functions/src/auth)
  * checks it before the route runs. docs/access-matrix.md is rendered from
- * this table (`npx tsx shared/src/access/render-matrix.ts`), and a test keeps
- * the two in step.
+ * this table and the HTTP route registries
+ * (`npx tsx functions/src/auth/render-access-docs.ts`), and a test keeps the two in step.
  */
 import type { Role } from '../resources';
 import { roles } from '../resources';
@@ -79,8 +79,17 @@ export function isAllowed(actor: Actor | undefined, action: Action): boolean {
   return effectiveRoles(actor).some((role) => allowed.includes(role));
 }
 
-/** The matrix as a Markdown table: one row per action, one column per role. */
-export function renderAccessMatrix(): string {
+export interface EndpointAccess {
+  method: string;
+  path: string;
+  action: Action;
+}
+
+/**
+ * The matrix as Markdown: one row per action, one column per role, then the
+ * endpoints with the action each one checks.
+ */
+export function renderAccessMatrix(endpoints: readonly EndpointAccess[] = []): string {
   const columns: Audience[] = ['public', 'signed-in', ...roles];
   const header = `| action | ${columns.map((c) => (c === 'signed-in' ? 'signed-in (pending)' : c)).join(' | ')} | what |`;
   const rule = `|---|${columns.map(() => ':-:').join('|')}|---|`;
@@ -94,7 +103,7 @@ export function renderAccessMatrix(): string {
   return [
     '# Access matrix',
     '',
-    'Generated from `shared/src/access/matrix.ts` by `npx tsx shared/src/access/render-matrix.ts`; do not edit by hand.',
+    'Generated from `shared/src/access/matrix.ts` and the route registries by `npx tsx functions/src/auth/render-access-docs.ts`; do not edit by hand.',
     '',
     'A user without any group is *pending*: signed in, but allowed only the `signed-in` actions',
     '(`GET /api/me`). Machine clients (hospital gateways, the `gateway` app client) keep only the',
@@ -103,6 +112,16 @@ export function renderAccessMatrix(): string {
     header,
     rule,
     ...rows,
+    ...(endpoints.length
+      ? [
+          '',
+          '## Endpoints',
+          '',
+          '| endpoint | action | who |',
+          '|---|---|---|',
+          ...endpoints.map((e) => `| \`${e.method} ${e.path}\` | \`${e.action}\` | ${accessMatrix[e.action].allowed.join(', ')} |`),
+        ]
+      : []),
     '',
   ].join('\n');
 }
