@@ -225,8 +225,14 @@ function apiGatewayTime(date: Date): string {
 async function authorizerClaims(authorization: string): Promise<Record<string, string> | undefined> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match?.[1]) return undefined;
+  let config;
   try {
-    const config = tokenConfigFromEnv();
+    config = tokenConfigFromEnv();
+  } catch (error) {
+    console.error(`front door: cannot verify Bearer tokens: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+  try {
     const claims = await verifyToken(match[1], config);
     const clientId = tokenClientId(claims);
     if (!clientId || (clientId !== config.clientIds.web && clientId !== config.clientIds.gateway)) return undefined;

@@ -4,8 +4,7 @@ import type { Principal } from '../auth/principal';
 import { userPoolFromEnv } from '../auth/user-pool';
 import { json } from '../http/response';
 import type { Route } from '../http/router';
-import { route } from '../http/router';
-import { unauthorized } from '../http/errors';
+import { requirePrincipal, route } from '../http/router';
 
 export interface MeAnswer {
   sub: string;
@@ -38,8 +37,7 @@ export const meRoutes: Route[] = [
     path: '/api/me',
     action: 'me:read',
     async handle(request) {
-      const principal = request.principal;
-      if (!principal) throw unauthorized('unauthenticated', 'Sign in to continue.');
+      const principal = requirePrincipal(request);
       const answer = describePrincipal(principal);
       // Groups live in the token: a pending user approved since signing in must refresh to act.
       if (answer.state === 'pending' && !principal.isMachine) {

@@ -6,30 +6,26 @@
 import { z } from 'zod';
 import { roles } from '@medlake/shared/resources';
 import type { Role } from '@medlake/shared/resources';
-import { auditLogFromEnv } from '../adapters/audit-log';
+import { audit } from '../auth/audit-trail';
 import type { Principal } from '../auth/principal';
 import type { PoolUser } from '../auth/user-pool';
 import { userPoolFromEnv } from '../auth/user-pool';
-import { badRequest, conflict, unauthorized } from '../http/errors';
+import { badRequest, conflict } from '../http/errors';
 import { json } from '../http/response';
 import type { HttpRequest, Route } from '../http/router';
-import { route } from '../http/router';
+import { requirePrincipal, route } from '../http/router';
 
 const roleList = z.array(z.enum(roles as [Role, ...Role[]])).max(roles.length).transform((list) => [...new Set(list)]);
 const states = ['unconfirmed', 'pending', 'active', 'disabled'] as const;
 
-function admin(request: HttpRequest<unknown>): Principal {
-  if (!request.principal) throw unauthorized('unauthenticated', 'Sign in to continue.');
-  return request.principal;
-}
+const admin = (request: HttpRequest<unknown>): Principal => requirePrincipal(request);
 
 function isSelf(principal: Principal, user: PoolUser): boolean {
   return principal.sub === user.sub || principal.username === user.username;
 }
 
-async function audit(request: HttpRequest<unknown>, action: string, user: PoolUser, details: Record<string, unknown>): Promise<void> {
-  const actor = admin(request);
-  await auditLogFromEnv().record({ actorSub: actor.sub, actorName: actor.email ?? actor.username, action, resource: `user/${user.username}`, details, sourceIp: request.sourceIp, correlationId: request.correlationId });
+async function auditChange(request: HttpRequest<unknown>, action: string, user: PoolUser, details: Record<string, unknown>): Promise<void> {
+  await audit(request, action, { resource: `user/${user.username}`, details });
 }
 
 export const userRoutes: Route[] = [
@@ -63,7 +59,7 @@ export const userRoutes: Route[] = [
       if (user.state === 'unconfirmed') throw conflict('email_not_verified', 'This user has not confirmed their email address yet.');
       if (user.state === 'disabled') throw conflict('account_disabled', 'This account is disabled; enable it first.');
       const before = await pool.setGroups(user.username, request.body.groups);
-      await audit(request, 'users.approve', user, { before, after: request.body.groups });
+      await auditChange(request, 'users.approve', user, { before, after: request.body.groups });
       return json(200, await pool.requireUser(user.username));
     },
   }),
@@ -77,7 +73,7 @@ export const userRoutes: Route[] = [
       const user = await pool.requireUser(request.params.username ?? '');
       if (isSelf(admin(request), user) && !request.body.groups.includes('admin')) throw conflict('cannot_demote_self', 'You cannot remove your own admin role; ask another administrator.');
       const before = await pool.setGroups(user.username, request.body.groups);
-      await audit(request, 'users.groups', user, { before, after: request.body.groups });
+      await auditChange(request, 'users.groups', user, { before, after: request.body.groups });
       return json(200, await pool.requireUser(user.username));
     },
   }),
@@ -90,7 +86,7 @@ export const userRoutes: Route[] = [
       const user = await pool.requireUser(request.params.username ?? '');
       if (isSelf(admin(request), user)) throw conflict('cannot_disable_self', 'You cannot disable your own account.');
       await pool.disable(user.username);
-      await audit(request, 'users.disable', user, {});
+      await auditChange(request, 'users.disable', user, {});
       return json(200, await pool.requireUser(user.username));
     },
   }),
@@ -102,7 +98,7 @@ export const userRoutes: Route[] = [
       const pool = userPoolFromEnv();
       const user = await pool.requireUser(request.params.username ?? '');
       await pool.enable(user.username);
-      await audit(request, 'users.enable', user, {});
+      await auditChange(request, 'users.enable', user, {});
       return json(200, await pool.requireUser(user.username));
     },
   }),

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { Action } from '@medlake/shared/access/matrix';
 import type { Principal } from '../auth/principal';
 import type { HttpEvent, HttpMethod, HttpResult } from './types';
+import { HttpError } from './errors';
 
 export interface HttpRequest<Body = undefined> {
   event: HttpEvent;
@@ -116,4 +117,13 @@ function safeDecode(value: string): string {
   } catch {
     return value;
   }
+}
+
+/**
+ * The caller of a route whose action is not public (the pipeline has already
+ * authenticated them); throws 401 if called on a public route without one.
+ */
+export function requirePrincipal(request: HttpRequest<unknown>): Principal {
+  if (!request.principal) throw new HttpError(401, 'unauthenticated', 'Sign in to continue.');
+  return request.principal;
 }
