@@ -31,6 +31,8 @@ export interface FrontDoorOptions {
   viewerRoot?: string;
   /** Where the Lambda handler modules live: <functionsRoot>/<name>/handler.ts. */
   functionsRoot?: string;
+  /** One line per request ("GET /api/me 200 12 ms"); silent when absent. */
+  log?: (line: string) => void;
 }
 
 export interface FrontDoor {
@@ -60,12 +62,20 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
     if (!loaded) {
       const file = join(functionsRoot, name, 'handler.ts');
       loaded = existsSync(file) ? import(pathToFileURL(file).href).then((m: { handler?: LambdaHandler }) => m.handler) : Promise.resolve(undefined);
+      // A module that fails to load is retried on the next request, not remembered.
+      loaded.catch(() => handlers.delete(name));
       handlers.set(name, loaded);
     }
     return loaded;
   };
 
   const server = createServer((req, res) => {
+    if (options.log) {
+      const started = performance.now();
+      const log = options.log;
+      // The path only: query strings may carry search terms.
+      res.once('finish', () => log(`${req.method ?? '?'} ${(req.url ?? '/').split('?')[0]} ${res.statusCode} ${Math.round(performance.now() - started)} ms`));
+    }
     handle(req, res).catch((error: unknown) => {
       console.error('front door: request failed', error instanceof Error ? error.message : error);
       if (!res.headersSent) send(res, 500, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Internal Server Error' }));

@@ -3,6 +3,7 @@
  * USER_PASSWORD_AUTH), refresh, sign out. Tokens live in HttpOnly cookies
  * (see auth/session-cookies); the JSON answers never contain them.
  */
+import { decodeJwt } from 'jose';
 import { z } from 'zod';
 import { auditLogFromEnv } from '../adapters/audit-log';
 import { authenticateIfPresent } from '../auth/authenticate';
@@ -19,7 +20,6 @@ import { json, noContent } from '../http/response';
 import type { HttpRequest, Route } from '../http/router';
 import { route } from '../http/router';
 import { describePrincipal } from './me';
-import { decodeJwt } from 'jose';
 
 const credentials = z.object({
   email: z.string().trim().min(3).max(254),
