@@ -52,10 +52,17 @@ describe('HTTP pipeline', () => {
   });
 
   it('validates JSON bodies with the route schema', async () => {
-    expect((await handler(event('POST', '/t/typed', { body: '{"n":21}' }), context)).statusCode).toBe(201);
-    const bad = await handler(event('POST', '/t/typed', { body: '{"n":"x"}' }), context);
+    const jsonType = { 'content-type': 'application/json; charset=utf-8' };
+    expect((await handler(event('POST', '/t/typed', { body: '{"n":21}', headers: jsonType }), context)).statusCode).toBe(201);
+    const bad = await handler(event('POST', '/t/typed', { body: '{"n":"x"}', headers: jsonType }), context);
     expect(bad.statusCode).toBe(400);
     expect(JSON.parse(bad.body ?? '').error).toMatchObject({ code: 'invalid_request', correlationId: 'req-42' });
+  });
+
+  it('refuses JSON bodies not labelled application/json (cross-site text/plain forms)', async () => {
+    const result = await handler(event('POST', '/t/typed', { body: '{"n":21}', headers: { 'content-type': 'text/plain' } }), context);
+    expect(result.statusCode).toBe(415);
+    expect(JSON.parse(result.body ?? '').error.code).toBe('unsupported_media_type');
   });
 
   it('answers HEAD like GET without a body, and a wrong method with 405 and Allow', async () => {

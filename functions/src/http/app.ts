@@ -51,7 +51,7 @@ export function createHttpHandler(options: HttpAppOptions): HttpHandler {
       query: query(event),
       header: (name) => header(event, name),
       cookies: cookies(event),
-      body: route.body ? parseBody(route, rawBody) : undefined,
+      body: route.body ? parseBody(route, rawBody, header(event, 'content-type')) : undefined,
       rawBody,
       principal,
       correlationId: correlationId(event),
@@ -70,7 +70,15 @@ export function createHttpHandler(options: HttpAppOptions): HttpHandler {
     .handler(dispatch) as unknown as HttpHandler;
 }
 
-function parseBody(route: Route, raw: Buffer): unknown {
+/**
+ * JSON bodies must say so: a cross-site HTML form can post text/plain that
+ * happens to parse as JSON, but cannot send application/json without CORS.
+ */
+function parseBody(route: Route, raw: Buffer, contentType: string | undefined): unknown {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (raw.length > 0 && type !== 'application/json' && !type?.endsWith('+json')) {
+    throw new HttpError(415, 'unsupported_media_type', 'Send the request body as JSON with "Content-Type: application/json".');
+  }
   let value: unknown;
   try {
     value = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
