@@ -63,6 +63,17 @@ export async function startAuthStack(): Promise<AuthStack> {
     env: { ...process.env, PORT: String(cognitoPort), HOST: '127.0.0.1', CODE: confirmationCode },
     stdio: 'ignore',
   });
+  try {
+    return await provision(dir, cognitoPort, cognitoProcess);
+  } catch (error) {
+    // A half-started stack must not outlive the test file.
+    cognitoProcess.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function provision(dir: string, cognitoPort: number, cognitoProcess: ChildProcess): Promise<AuthStack> {
   const endpoint = `http://127.0.0.1:${cognitoPort}`;
   const cognito = new CognitoIdentityProviderClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await waitFor(() => cognito.send(new ListUserPoolsCommand({ MaxResults: 1 })), 'cognito-local');
@@ -84,12 +95,13 @@ export async function startAuthStack(): Promise<AuthStack> {
   const postgres = new EmbeddedPostgres({ databaseDir: join(dir, 'pg'), port: pgPort, user: 'postgres', password: 'postgres', persistent: false, createPostgresUser: true, onLog: () => undefined, onError: () => undefined });
   await postgres.initialise();
   await postgres.start();
+  try {
+    await applySchema(`postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`);
+  } catch (error) {
+    await postgres.stop().catch(() => undefined);
+    throw error;
+  }
   const databaseUrl = `postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`;
-  const schema = readFileSync(new URL('../functions/migrations/0001_init.sql', import.meta.url), 'utf8').split('-- Down Migration')[0] as string;
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query(schema);
-  await client.end();
 
   const issuer = `${endpoint}/${poolId}`;
   const env = {
@@ -116,4 +128,15 @@ export async function startAuthStack(): Promise<AuthStack> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function applySchema(databaseUrl: string): Promise<void> {
+  const schema = readFileSync(new URL('../functions/migrations/0001_init.sql', import.meta.url), 'utf8').split('-- Down Migration')[0] as string;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(schema);
+  } finally {
+    await client.end();
+  }
 }
