@@ -4,9 +4,9 @@
  * Answers carry states and latencies only, never resource names or errors'
  * details beyond their kind.
  */
-import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { envNames } from '@medlake/shared/resources';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { bucketName, queueUrl, s3Client, sqsClient } from '../adapters/aws-clients';
 import { databasePool } from '../adapters/database';
 import { userPoolFromEnv } from '../auth/user-pool';
 import { json } from '../http/response';
@@ -25,27 +25,11 @@ export interface ComponentHealth {
 export type Probe = () => Promise<unknown>;
 
 const probeTimeoutMs = 3_000;
-const region = () => process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-let s3: S3Client | undefined;
-let sqs: SQSClient | undefined;
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw Object.assign(new Error(`${name} is not set`), { name: 'NotConfigured' });
-  return value;
-}
 
 export const probes: Record<ComponentName, Probe> = {
   db: () => databasePool().query('SELECT 1'),
-  s3: () => {
-    // Emulators (AWS_ENDPOINT_URL*) are addressed path-style.
-    s3 ??= new S3Client({ region: region(), forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL) });
-    return s3.send(new HeadBucketCommand({ Bucket: required(envNames.bucket('archive')) }));
-  },
-  sqs: () => {
-    sqs ??= new SQSClient({ region: region() });
-    return sqs.send(new GetQueueAttributesCommand({ QueueUrl: required(envNames.queueUrl('ingest')), AttributeNames: ['ApproximateNumberOfMessages'] }));
-  },
+  s3: () => s3Client().send(new HeadBucketCommand({ Bucket: bucketName('archive') })),
+  sqs: () => sqsClient().send(new GetQueueAttributesCommand({ QueueUrl: queueUrl('ingest'), AttributeNames: ['ApproximateNumberOfMessages'] })),
   cognito: () => userPoolFromEnv().describe(),
 };
 
