@@ -31,8 +31,11 @@ export function s3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
 /** The S3 client that signs URLs handed to browsers and gateways. */
 export function presigningS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
   const endpoint = env.S3_PUBLIC_ENDPOINT;
-  if (!endpoint) return s3Client(env);
-  publicS3 ??= new S3Client({ region: awsRegion(env), endpoint, forcePathStyle: true });
+  // Checksums only when an operation requires them: by default the SDK signs a
+  // CRC32 of the (empty) body into presigned PUT URLs, which S3 then enforces.
+  publicS3 ??= endpoint
+    ? new S3Client({ region: awsRegion(env), endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' })
+    : new S3Client({ region: awsRegion(env), forcePathStyle: emulated(env), requestChecksumCalculation: 'WHEN_REQUIRED' });
   return publicS3;
 }
 
