@@ -10,6 +10,7 @@ import { authRoutes, machineTokenRoutes } from './auth';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { sessionRoutes } from './session';
+import { uploadRoutes } from './uploads';
 import { userRoutes } from './users';
 
 export const routes: Route[] = [
@@ -20,4 +21,5 @@ export const routes: Route[] = [
   ...meRoutes,
   ...userRoutes,
   ...auditRoutes,
+  ...uploadRoutes,
 ];

@@ -30,7 +30,7 @@ export const accessMatrix = {
   'users:manage': { allowed: ['admin'], description: 'approve, change groups, disable, enable a user' },
   'audit:read': { allowed: ['admin'], description: 'query the audit log' },
   'phi:reidentify': { allowed: ['admin'], description: 'read original identifiers from the PHI vault (with a reason)' },
-  'uploads:create': { allowed: ['uploader'], description: 'start an upload batch, get presigned URLs' },
+  'uploads:create': { allowed: ['uploader', 'admin'], description: 'start an upload batch, get presigned URLs, continue and complete own multipart uploads' },
   'uploads:read': { allowed: ['uploader', 'admin'], description: 'watch upload and ingest status' },
   'held:review': { allowed: ['admin'], description: 'release or discard instances held for review' },
   'studies:read': { allowed: ['admin', 'annotator', 'researcher'], description: 'search and view studies (QIDO-RS, WADO-RS, study browser)' },

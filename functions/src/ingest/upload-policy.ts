@@ -1,0 +1,124 @@
+/**
+ * How an upload batch is laid out in the quarantine bucket: limits, object
+ * keys, when a file goes multipart and in how many parts. Pure and
+ * configuration-driven (environment variables, read per call so tests and the
+ * local stack can set them).
+ */
+import { createHash } from 'node:crypto';
+
+export const uploadEnv = {
+  urlExpiresSeconds: 'UPLOAD_URL_EXPIRES_SECONDS',
+  multipartThresholdBytes: 'UPLOAD_MULTIPART_THRESHOLD_BYTES',
+  partSizeBytes: 'UPLOAD_PART_SIZE_BYTES',
+  maxFiles: 'UPLOAD_MAX_FILES',
+  maxFileBytes: 'UPLOAD_MAX_FILE_BYTES',
+  maxTotalBytes: 'UPLOAD_MAX_TOTAL_BYTES',
+  resumeWindowSeconds: 'UPLOAD_RESUME_WINDOW_SECONDS',
+} as const;
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+/** S3's hard limits for multipart uploads. */
+export const maxPartsPerUpload = 10_000;
+const s3MinPartBytes = 5 * MiB;
+const s3MaxPartBytes = 5 * GiB;
+
+export interface UploadSettings {
+  urlExpiresSeconds: number;
+  /** Files of at least this size are uploaded in parts (fauxqs refuses single PUTs over ~11 MiB: the local stack lowers it). */
+  multipartThresholdBytes: number;
+  /** Smallest part size handed out; grows for files that would otherwise need more than 10,000 parts. */
+  partSizeBytes: number;
+  maxFiles: number;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  /** How long after creation a multipart file may still get fresh part URLs and be completed. */
+  resumeWindowSeconds: number;
+  /** Part URLs handed out with the batch, over all files (the rest through the parts call): keeps answers far below 6 MB. */
+  partUrlBudget: number;
+}
+
+function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number between ${min} and ${max}`);
+  return Math.floor(value);
+}
+
+export function uploadSettings(env: NodeJS.ProcessEnv = process.env): UploadSettings {
+  return {
+    urlExpiresSeconds: numberFrom(env, uploadEnv.urlExpiresSeconds, 15 * 60, 1, 7 * 24 * 3600),
+    multipartThresholdBytes: numberFrom(env, uploadEnv.multipartThresholdBytes, 64 * MiB, 1, s3MaxPartBytes),
+    partSizeBytes: numberFrom(env, uploadEnv.partSizeBytes, 8 * MiB, s3MinPartBytes, s3MaxPartBytes),
+    maxFiles: numberFrom(env, uploadEnv.maxFiles, 1000, 1, 100_000),
+    maxFileBytes: numberFrom(env, uploadEnv.maxFileBytes, 50 * GiB, 1, 5 * 1024 * GiB),
+    maxTotalBytes: numberFrom(env, uploadEnv.maxTotalBytes, 200 * GiB, 1, Number.MAX_SAFE_INTEGER),
+    resumeWindowSeconds: numberFrom(env, uploadEnv.resumeWindowSeconds, 24 * 3600, 60, 30 * 24 * 3600),
+    partUrlBudget: 2000,
+  };
+}
+
+export interface PartPlan {
+  partSizeBytes: number;
+  partCount: number;
+}
+
+/** Parts of at least the configured size, whole MiB, never more than 10,000 of them. */
+export function planParts(sizeBytes: number, minPartBytes: number): PartPlan {
+  const needed = Math.ceil(sizeBytes / maxPartsPerUpload);
+  const partSizeBytes = Math.max(minPartBytes, Math.ceil(needed / MiB) * MiB);
+  return { partSizeBytes, partCount: Math.max(1, Math.ceil(sizeBytes / partSizeBytes)) };
+}
+
+/**
+ * A file name as part of an object key: the last path segment only, letters,
+ * digits, dot, dash and underscore, no leading dots, at most 100 characters.
+ * The name a user gave is kept apart (in the upload's record) for display.
+ */
+export function sanitizeFileName(name: string): string {
+  const last = name.split(/[\\/]/).filter(Boolean).pop() ?? '';
+  const cleaned = last
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .replace(/_+/g, '_');
+  if (!cleaned) return 'file';
+  if (cleaned.length <= 100) return cleaned;
+  // Keep the extension: it is what a person recognises in a long name.
+  const dot = cleaned.lastIndexOf('.');
+  const extension = dot > 0 && cleaned.length - dot <= 10 ? cleaned.slice(dot) : '';
+  return cleaned.slice(0, 100 - extension.length) + extension;
+}
+
+const incomingPrefix = 'incoming/';
+
+export function quarantineKey(uploadId: string, fileIndex: number, name: string): string {
+  return `${incomingPrefix}${uploadId}/${fileIndex}/${sanitizeFileName(name)}`;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The upload and file a quarantine key belongs to, if it has the shape `quarantineKey` gives. */
+export function parseQuarantineKey(key: string): { uploadId: string; fileIndex: number } | undefined {
+  if (!key.startsWith(incomingPrefix)) return undefined;
+  const [uploadId, index, ...rest] = key.slice(incomingPrefix.length).split('/');
+  if (!uploadId || !index || rest.length !== 1 || !uuidPattern.test(uploadId) || !/^(0|[1-9][0-9]{0,5})$/.test(index)) return undefined;
+  return { uploadId, fileIndex: Number(index) };
+}
+
+/**
+ * The upload an object that no upload batch announced is recorded under:
+ * derived from its key, so a redelivered event finds the same record.
+ */
+export function unregisteredUploadId(bucket: string, key: string): string {
+  const hex = createHash('sha256').update(`${bucket}\u0000${key}`).digest('hex');
+  // RFC 4122 layout, version nibble 5 (name-based), variant 10xx.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The sha256 of a file as S3's checksum header wants it (base64), from the hex the client declared. */
+export function sha256HexToBase64(hex: string): string {
+  return Buffer.from(hex, 'hex').toString('base64');
+}
