@@ -98,5 +98,19 @@ export const envNames = {
   gatewayClientId: 'GATEWAY_CLIENT_ID',
   jwtIssuer: 'JWT_ISSUER',
   jwksUrl: 'JWKS_URL',
-  deidKey: 'DEID_KEY',
+  /** S3 endpoint as browsers and gateways reach it (presigned URLs); unset in AWS. */
+  s3PublicEndpoint: 'S3_PUBLIC_ENDPOINT',
+  /** The URL users open (links in emails). */
+  publicBaseUrl: 'PUBLIC_BASE_URL',
+  /** De-identification key: a 32-byte file locally, a Secrets Manager secret in AWS. */
+  deidKeyFile: 'DEID_KEY_FILE',
+  deidKeySecretArn: 'DEID_KEY_SECRET_ARN',
+  /** Optional JSON overriding the de-identification option set. */
+  deidOptions: 'DEID_OPTIONS',
+  /** PHI vault envelope key: a 32-byte master key file locally, a KMS key (GenerateDataKey) in AWS. */
+  phiVaultMasterKeyFile: 'PHI_VAULT_MASTER_KEY_FILE',
+  phiVaultKmsKeyId: 'PHI_VAULT_KMS_KEY_ID',
+  /** Email: files in this directory locally, SES v2 from MAIL_FROM in AWS. */
+  mailOutboxDir: 'MAIL_OUTBOX_DIR',
+  mailFrom: 'MAIL_FROM',
 } as const;
