@@ -93,6 +93,8 @@ export const envNames = {
   bucket: (id: BucketId) => `BUCKET_${id.toUpperCase()}`,
   queueUrl: (id: QueueId) => `QUEUE_${id.toUpperCase()}_URL`,
   databaseUrl: 'DATABASE_URL',
+  /** AWS: the Secrets Manager secret holding the database password (DATABASE_URL then carries none). */
+  databaseSecretArn: 'DATABASE_SECRET_ARN',
   userPoolId: 'USER_POOL_ID',
   webClientId: 'WEB_CLIENT_ID',
   gatewayClientId: 'GATEWAY_CLIENT_ID',

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { envNames } from '@medlake/shared/resources';
+import { connectionConfig } from './database-credentials';
 
 /** What adapters need from a pool or a client. */
 export interface Queryable {
@@ -19,7 +20,7 @@ export function databasePool(env: NodeJS.ProcessEnv = process.env): pg.Pool {
   if (!url) throw new Error(`${envNames.databaseUrl} is not set`);
   if (!pool || poolUrl !== url) {
     void pool?.end().catch(() => undefined);
-    pool = new pg.Pool({ connectionString: url, max: 2, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
+    pool = new pg.Pool({ ...connectionConfig(url, env), max: 2, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
     // An idle client losing its server must not crash the container.
     pool.on('error', () => undefined);
     poolUrl = url;
