@@ -3,7 +3,7 @@
  * Keys: `studies/{Study}/series/{Series}/instances/{SOP}.dcm` for the first
  * version of an instance, `…/{SOP}.v{n}.dcm` for later ones (older versions
  * stay readable under their own keys; the bucket is also versioned in AWS),
- * `held/{SOP}.v{n}.dcm` for instances held for review.
+ * `held/{SOP}/{sha256 prefix}.dcm` for instances held for review.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -18,8 +18,9 @@ export function archiveKey(uids: { study: string; series: string; sop: string },
   return version <= 1 ? `${base}.dcm` : `${base}.v${version}.dcm`;
 }
 
-export function heldKey(sop: string, version: number): string {
-  return `held/${sop}.v${version}.dcm`;
+/** Held files are named by content: the same held file stored twice lands on the same key. */
+export function heldKey(sop: string, sha256Hex: string): string {
+  return `held/${sop}/${sha256Hex.slice(0, 16)}.dcm`;
 }
 
 export class Archive {

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { parseQuarantineKey, planParts, quarantineKey, sanitizeFileName, unregisteredUploadId, uploadSettings } from './upload-policy';
+
+const MiB = 1024 * 1024;
+
+describe('upload policy', () => {
+  it.each([
+    ['../../etc/passwd', 'passwd'],
+    ['C:\\scans\\CT 1.dcm', 'CT_1.dcm'],
+    ['..', 'file'],
+    ['.hidden', 'hidden'],
+    ['Müller^Jörg.zip', 'Muller_Jorg.zip'],
+    ['a/b/c/', 'c'],
+    ['患者.dcm', 'dcm'],
+  ])('sanitizes %j to %j', (name, expected) => {
+    expect(sanitizeFileName(name)).toBe(expected);
+  });
+
+  it('keeps the extension of long names within 100 characters', () => {
+    const name = `${'x'.repeat(300)}.dcm`;
+    const clean = sanitizeFileName(name);
+    expect(clean.length).toBe(100);
+    expect(clean.endsWith('.dcm')).toBe(true);
+  });
+
+  it('builds and parses quarantine keys', () => {
+    const id = '0b7a3c52-6a0e-4c5f-9d0c-4d8f0e2d1a11';
+    const key = quarantineKey(id, 7, '../x y.dcm');
+    expect(key).toBe(`incoming/${id}/7/x_y.dcm`);
+    expect(parseQuarantineKey(key)).toEqual({ uploadId: id, fileIndex: 7 });
+    expect(parseQuarantineKey(`incoming/${id}/7/a/b.dcm`)).toBeUndefined();
+    expect(parseQuarantineKey('incoming/not-a-uuid/0/a.dcm')).toBeUndefined();
+    expect(parseQuarantineKey(`other/${id}/0/a.dcm`)).toBeUndefined();
+  });
+
+  it('plans parts of at least the minimum size and never more than 10,000', () => {
+    expect(planParts(20 * MiB, 8 * MiB)).toEqual({ partSizeBytes: 8 * MiB, partCount: 3 });
+    expect(planParts(8 * MiB, 8 * MiB)).toEqual({ partSizeBytes: 8 * MiB, partCount: 1 });
+    const huge = planParts(200 * 1024 * MiB, 8 * MiB);
+    expect(huge.partCount).toBeLessThanOrEqual(10_000);
+    expect(huge.partSizeBytes % MiB).toBe(0);
+    expect(huge.partSizeBytes * huge.partCount).toBeGreaterThanOrEqual(200 * 1024 * MiB);
+  });
+
+  it('derives a stable RFC 4122 id for unannounced objects', () => {
+    const a = unregisteredUploadId('bucket', 'incoming/x.dcm');
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(unregisteredUploadId('bucket', 'incoming/x.dcm')).toBe(a);
+    expect(unregisteredUploadId('bucket', 'incoming/y.dcm')).not.toBe(a);
+  });
+
+  it('reads limits from the environment and refuses nonsense', () => {
+    expect(uploadSettings({}).urlExpiresSeconds).toBe(900);
+    expect(uploadSettings({ UPLOAD_URL_EXPIRES_SECONDS: '60' }).urlExpiresSeconds).toBe(60);
+    expect(() => uploadSettings({ UPLOAD_PART_SIZE_BYTES: '1024' })).toThrow(/UPLOAD_PART_SIZE_BYTES/);
+  });
+});
