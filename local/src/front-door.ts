@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,6 +33,12 @@ export interface FrontDoorOptions {
   functionsRoot?: string;
   /** One line per request ("GET /api/me 200 12 ms"); silent when absent. */
   log?: (line: string) => void;
+  /**
+   * Same-origin S3: requests under `prefix` (e.g. /s3) are passed to the S3
+   * emulator at `target` with the prefix removed, so browsers PUT to presigned
+   * URLs (S3_PUBLIC_ENDPOINT = <front door>/s3) without CORS.
+   */
+  s3Proxy?: { prefix: string; target: string };
 }
 
 export interface FrontDoor {
@@ -85,6 +91,8 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://front-door');
+    const proxy = options.s3Proxy;
+    if (proxy && (url.pathname === proxy.prefix || url.pathname.startsWith(`${proxy.prefix}/`))) return proxyToS3(req, res, proxy);
     const target = apiRoutes.find((r) => url.pathname === r.prefix || url.pathname.startsWith(`${r.prefix}/`));
     if (target) return invoke(target, req, res, url);
     if (url.pathname === '/viewer' || url.pathname.startsWith('/viewer/')) return serveStatic(res, req, options.viewerRoot, url.pathname.slice('/viewer'.length) || '/', 'viewer');
@@ -124,6 +132,46 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
   const address = server.address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   return { url: `http://${shownHost}:${address.port}`, close: () => closeServer(server) };
+}
+
+/** Headers that describe one hop, not the message (RFC 9110 §7.6.1). */
+const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
+
+/**
+ * Streams a request to the S3 emulator and its answer back, both ways
+ * unbuffered (uploads can be large). The emulator sees its own host (a dotted
+ * public host name would otherwise read as a virtual-hosted bucket) and the
+ * path without the prefix; it does not check SigV4 signatures, so the
+ * signature made for the public URL stays acceptable.
+ */
+function proxyToS3(req: IncomingMessage, res: ServerResponse, proxy: { prefix: string; target: string }): Promise<void> {
+  const target = new URL(proxy.target);
+  const path = (req.url ?? '/').slice(proxy.prefix.length) || '/';
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || hopByHop.has(name) || name === 'host') continue;
+    headers[name] = value;
+  }
+  headers.host = target.host;
+  return new Promise((resolveProxy) => {
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: path.startsWith('/') ? path : `/${path}`, headers }, (answer) => {
+      const out: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !hopByHop.has(name)) out[name] = value;
+      res.writeHead(answer.statusCode ?? 502, out);
+      answer.pipe(res);
+      answer.on('end', () => resolveProxy());
+      answer.on('error', () => {
+        res.destroy();
+        resolveProxy();
+      });
+    });
+    upstream.on('error', () => {
+      if (!res.headersSent) send(res, 502, { 'content-type': 'application/xml' }, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>The S3 emulator is not reachable.</Message></Error>');
+      else res.destroy();
+      resolveProxy();
+    });
+    req.pipe(upstream);
+  });
 }
 
 function closeServer(server: Server): Promise<void> {

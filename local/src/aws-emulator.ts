@@ -1,0 +1,165 @@
+/**
+ * The S3 + SQS emulator of the local stack: fauxqs, assembled here rather than
+ * through its `startFauxqs()`/CLI because those listen on 0.0.0.0 (every
+ * network interface, PHI included) and hide the stores the S3 → SQS event
+ * bridge hooks into. Same assembly as fauxqs's own startFauxqs: stores, SQLite
+ * persistence for queues and messages, plain files for objects (inspectable
+ * under <dir>/s3), then `buildApp` — listening on 127.0.0.1 only.
+ *
+ * Known fauxqs limits: single requests are capped at 11 MiB (413 above: clients
+ * upload larger files with multipart, parts ≤ 10 MiB); SigV4 signatures are not
+ * checked; bucket notifications are stored but never delivered (see
+ * s3-event-bridge.ts); multipart parts are held in memory until completion.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalStackError } from './errors';
+
+/** The parts of fauxqs's stores the local stack uses (fauxqs ships no public types for them). */
+export interface EmulatedObject {
+  key: string;
+  contentLength: number;
+  etag: string;
+  lastModified: Date;
+}
+
+export interface EmulatedS3Store {
+  putObject(bucket: string, key: string, ...rest: unknown[]): EmulatedObject;
+  completeMultipartUpload(uploadId: string, ...rest: unknown[]): EmulatedObject;
+  hasBucket(name: string): boolean;
+}
+
+export interface EmulatedQueue {
+  name: string;
+  arn: string;
+  url: string;
+  enqueue(message: unknown): void;
+}
+
+export interface EmulatedSqsStore {
+  getQueueByName(name: string): EmulatedQueue | undefined;
+}
+
+interface SqsStoreClass {
+  new (): EmulatedSqsStore & { host?: string; region?: string; persistence?: unknown; allQueues(): Iterable<{ persistence?: unknown }> };
+  createMessage(body: string, attributes?: Record<string, unknown>): unknown;
+}
+
+/** Fastify's hook API, as far as the bridge needs it. */
+export interface EmulatorApp {
+  addHook(name: 'onRequest', hook: (request: EmulatorRequest, reply: unknown, done: () => void) => void): void;
+  addHook(name: 'onSend', hook: (request: EmulatorRequest, reply: { statusCode: number }, payload: unknown) => Promise<unknown>): void;
+  listen(options: { port: number; host: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface EmulatorRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  ip: string;
+  id: string;
+  /** Route parameters once routed (S3 routes: `bucket`, `*` = key). */
+  params?: Record<string, string | undefined>;
+}
+
+/** The emulator's insides, for extensions wired in before it listens (the S3 event bridge). */
+export interface EmulatorParts {
+  region: string;
+  app: EmulatorApp;
+  s3: EmulatedS3Store;
+  sqs: EmulatedSqsStore;
+  /** Builds an SQS message for `EmulatedQueue.enqueue` exactly as SendMessage would. */
+  createMessage(body: string): unknown;
+}
+
+export interface AwsEmulator extends EmulatorParts {
+  /** http://127.0.0.1:<port>, the endpoint SDK clients use (path-style). */
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface AwsEmulatorOptions {
+  /** Where queues/messages (SQLite) and objects (files) persist; in memory when absent. */
+  dir?: string;
+  port: number;
+  host?: string;
+  region: string;
+  /** Called before the server listens (Fastify takes no hooks afterwards). */
+  prepare?: (parts: EmulatorParts) => void;
+}
+
+export function nodeSupportsEmulator(version = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 5);
+}
+
+export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<AwsEmulator> {
+  if (!nodeSupportsEmulator()) {
+    throw new LocalStackError('node_too_old', `The S3/SQS emulator needs Node.js 22.5 or later (this is ${process.versions.node}): run it through npm scripts or npx, which use the project's Node 22.`);
+  }
+  const host = options.host ?? '127.0.0.1';
+  const appUrl = import.meta.resolve('fauxqs');
+  const internal = async <T>(path: string): Promise<T> => (await import(new URL(path, appUrl).href)) as T;
+  const [{ buildApp }, { SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }, { FileS3Persistence }] = await Promise.all([
+    internal<{ buildApp(options: Record<string, unknown>): EmulatorApp }>('./app.js'),
+    internal<{ SqsStore: SqsStoreClass }>('./sqs/sqsStore.js'),
+    internal<{ SnsStore: new () => { region?: string; persistence?: unknown } }>('./sns/snsStore.js'),
+    internal<{ S3Store: new () => EmulatedS3Store & { persistence?: unknown } }>('./s3/s3Store.js'),
+    internal<{ PersistenceManager: new (dir: string) => { loadSqsAndSns(sqs: unknown, sns: unknown): void; close(): void } }>('./persistence.js'),
+    internal<{ FileS3Persistence: new (dir: string) => { loadS3(s3: unknown): void; close(): void } }>('./s3/fileS3Persistence.js'),
+  ]);
+
+  const sqsStore = new SqsStore();
+  sqsStore.region = options.region;
+  const snsStore = new SnsStore();
+  snsStore.region = options.region;
+  const s3Store = new S3Store();
+  const closers: (() => void)[] = [];
+  if (options.dir) {
+    const stateDir = join(options.dir, 'state');
+    const objectsDir = join(options.dir, 's3');
+    mkdirSync(stateDir, { recursive: true });
+    mkdirSync(objectsDir, { recursive: true });
+    // Load before wiring persistence into the stores, as fauxqs does, so restoring does not write back.
+    const queues = new PersistenceManager(stateDir);
+    const objects = new FileS3Persistence(objectsDir);
+    queues.loadSqsAndSns(sqsStore, snsStore);
+    objects.loadS3(s3Store);
+    sqsStore.persistence = queues;
+    snsStore.persistence = queues;
+    for (const queue of sqsStore.allQueues()) queue.persistence = queues;
+    s3Store.persistence = objects;
+    closers.push(() => queues.close(), () => objects.close());
+  }
+
+  const app = buildApp({ logger: false, defaultRegion: options.region, stores: { sqsStore, snsStore, s3Store } });
+  const parts: EmulatorParts = { region: options.region, app, s3: s3Store, sqs: sqsStore, createMessage: (body) => SqsStore.createMessage(body, {}) };
+  let port: number;
+  try {
+    options.prepare?.(parts);
+    const address = await app.listen({ port: options.port, host });
+    port = Number(new URL(address).port);
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    for (const close of closers) close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new LocalStackError('port_in_use', `The S3/SQS emulator cannot listen on ${host}:${options.port}: the port is already in use.`);
+    }
+    throw error;
+  }
+  let stopped = false;
+  return {
+    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    ...parts,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      // Fastify's preClose hook shuts the SQS store down (long polls answered) before persistence closes.
+      await app.close();
+      for (const close of closers) close();
+    },
+  };
+}
