@@ -10,6 +10,7 @@ import { authRoutes, machineTokenRoutes } from './auth';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { sessionRoutes } from './session';
+import { studyRoutes } from './studies';
 import { uploadRoutes } from './uploads';
 import { userRoutes } from './users';
 
@@ -22,4 +23,5 @@ export const routes: Route[] = [
   ...userRoutes,
   ...auditRoutes,
   ...uploadRoutes,
+  ...studyRoutes,
 ];
