@@ -13,9 +13,15 @@ export const deidKeyEnv = { file: 'DEID_KEY_FILE', secretArn: 'DEID_KEY_SECRET_A
 const keyBytes = 32;
 
 let cached: Promise<Uint8Array> | undefined;
+let cachedFor: string | undefined;
 
 /** The key named by the environment, loaded on first use and then reused. */
 export function deidKey(env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array> {
+  const source = `${env[deidKeyEnv.file] ?? ''}|${env[deidKeyEnv.secretArn] ?? ''}`;
+  if (source !== cachedFor) {
+    cached = undefined;
+    cachedFor = source;
+  }
   cached ??= loadDeidKey(env).catch((error: unknown) => {
     // A failed load (e.g. a throttled Secrets Manager call) must not stick.
     cached = undefined;

@@ -182,9 +182,15 @@ export class PhiVault {
 }
 
 let vault: Promise<PhiVault> | undefined;
+let vaultFor: string | undefined;
 
 /** The vault of this container, keyed by KMS in AWS or the local key file in development. */
 export function phiVaultFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<PhiVault> {
+  const source = `${env[phiVaultEnv.kmsKeyId] ?? ''}|${env[phiVaultEnv.masterKeyFile] ?? ''}`;
+  if (source !== vaultFor) {
+    vault = undefined;
+    vaultFor = source;
+  }
   vault ??= (async () => {
     const kmsKeyId = env[phiVaultEnv.kmsKeyId];
     if (kmsKeyId) return new PhiVault(new KmsDataKeys(kmsKeyId));
