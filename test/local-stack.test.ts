@@ -1,0 +1,245 @@
+/**
+ * The local stack's AWS stand-ins behave like AWS where handlers can tell:
+ * S3 ObjectCreated events arrive at the queue handler as standard records
+ * through the poller (Put, Post, Copy, CompleteMultipartUpload; prefix filter),
+ * Lambda's SQS batch rules hold (partial failures, throwing handlers, the
+ * dead-letter queue after maxReceiveCount), and browsers upload through the
+ * front door's same-origin S3 path with presigned URLs.
+ */
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Event, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { presigningS3Client, s3Client } from '@medlake/functions/adapters/aws-clients';
+import { recordedInvocations } from './support/handlers/recording-handler';
+import type { TestStack } from './support/local-stack';
+import { startTestStack } from './support/local-stack';
+
+const recordingHandler = fileURLToPath(new URL('./support/handlers/recording-handler.ts', import.meta.url));
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    queueHandlers: { ingest: recordingHandler, export: false, notify: false },
+    // Failed messages come back after one second, so retries and the DLQ are quick to observe.
+    queueSettings: { ingest: { visibilityTimeoutSeconds: 1 } },
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const md5 = (data: Uint8Array | string) => createHash('md5').update(data).digest('hex');
+
+function deliveredRecords(): SQSRecord[] {
+  return recordedInvocations().flatMap((i) => i.event.Records);
+}
+
+function s3Records(key: string): { sqs: SQSRecord; s3: S3Event['Records'][number] }[] {
+  return deliveredRecords()
+    .map((sqs) => ({ sqs, body: JSON.parse(sqs.body) as Partial<S3Event> }))
+    .filter(({ body }) => Array.isArray(body.Records))
+    .flatMap(({ sqs, body }) => (body.Records ?? []).map((s3) => ({ sqs, s3 })))
+    .filter(({ s3 }) => decodeURIComponent(s3.s3.object.key.replace(/\+/g, ' ')) === key);
+}
+
+async function eventFor(key: string) {
+  await stack.waitForIngestIdle({ queues: ['ingest'], timeoutMs: 20_000 });
+  const found = s3Records(key);
+  expect(found, `events for ${key}`).toHaveLength(1);
+  return found[0] as { sqs: SQSRecord; s3: S3Event['Records'][number] };
+}
+
+describe('the dev stack', () => {
+  it('answers GET /api/health with db, s3, sqs and cognito ok', async () => {
+    const res = await stack.request('/api/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', components: { db: { state: 'ok' }, s3: { state: 'ok' }, sqs: { state: 'ok' }, cognito: { state: 'ok' } } });
+  });
+
+  it('has applied every migration and generated 32-byte key files readable by the owner only', async () => {
+    const { rows } = await stack.db.query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY run_on, id');
+    expect(rows.map((r) => r.name)).toContain('0001_init');
+    const { statSync } = await import('node:fs');
+    for (const file of [stack.env.DEID_KEY_FILE, stack.env.PHI_VAULT_MASTER_KEY_FILE]) {
+      const stats = statSync(file as string);
+      expect(stats.size).toBe(32);
+      expect(stats.mode & 0o777).toBe(0o600);
+    }
+  });
+});
+
+describe('S3 → SQS → handler', () => {
+  it('a PUT under incoming/ of the quarantine bucket reaches the ingest handler as an AWS S3 event in an SQS record', async () => {
+    const key = 'incoming/upload 1/CT (1)+ü.dcm';
+    const body = Buffer.from('DICM-ish test bytes');
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: key, Body: body }));
+    const { sqs, s3 } = await eventFor(key);
+
+    expect(sqs).toMatchObject({
+      eventSource: 'aws:sqs',
+      eventSourceARN: stack.queues.ingest.arn,
+      awsRegion: 'us-east-1',
+      md5OfBody: md5(sqs.body),
+      messageAttributes: {},
+      attributes: { ApproximateReceiveCount: '1', SenderId: expect.any(String), SentTimestamp: expect.stringMatching(/^\d+$/), ApproximateFirstReceiveTimestamp: expect.stringMatching(/^\d+$/) },
+    });
+    expect(sqs.messageId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sqs.receiptHandle).toBeTruthy();
+    expect(s3).toMatchObject({
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      awsRegion: 'us-east-1',
+      eventName: 'ObjectCreated:Put',
+      s3: {
+        s3SchemaVersion: '1.0',
+        bucket: { name: stack.buckets.quarantine, arn: `arn:aws:s3:::${stack.buckets.quarantine}` },
+        // URL-encoded as S3 does: spaces as '+', '/' kept, the rest percent-encoded UTF-8.
+        object: { key: 'incoming/upload+1/CT+%281%29%2B%C3%BC.dcm', size: body.length, eTag: md5(body), sequencer: expect.stringMatching(/^[0-9A-F]{18}$/) },
+      },
+    });
+    expect(new Date(s3.eventTime).getTime()).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('objects outside the notification prefix, or in other buckets, produce no event', async () => {
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'held/not-an-upload.dcm', Body: 'x' }));
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.buckets.archive, Key: 'incoming/in-the-archive.dcm', Body: 'x' }));
+    await stack.waitForIngestIdle({ queues: ['ingest'] });
+    expect(s3Records('held/not-an-upload.dcm')).toHaveLength(0);
+    expect(s3Records('incoming/in-the-archive.dcm')).toHaveLength(0);
+  });
+
+  it('CopyObject into incoming/ is ObjectCreated:Copy', async () => {
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'staging/source.dcm', Body: 'copy me' }));
+    await stack.s3.send(new CopyObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'incoming/copied.dcm', CopySource: `${stack.buckets.quarantine}/staging/source.dcm` }));
+    const { s3 } = await eventFor('incoming/copied.dcm');
+    expect(s3.eventName).toBe('ObjectCreated:Copy');
+    expect(s3.s3.object).toMatchObject({ size: 7, eTag: md5('copy me') });
+  });
+
+  it('a browser form POST upload is ObjectCreated:Post', async () => {
+    const form = new FormData();
+    form.append('key', 'incoming/posted-${filename}');
+    form.append('file', new Blob(['posted bytes']), 'form.dcm');
+    const res = await fetch(`${stack.endpoints.aws}/${stack.buckets.quarantine}`, { method: 'POST', body: form });
+    expect(res.status).toBeLessThan(300);
+    const { s3 } = await eventFor('incoming/posted-form.dcm');
+    expect(s3.eventName).toBe('ObjectCreated:Post');
+    expect(s3.s3.object.size).toBe('posted bytes'.length);
+  });
+
+  it('a failed request produces no event', async () => {
+    const before = stack.bridge.delivered();
+    await expect(stack.s3.send(new CopyObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'incoming/from-nowhere.dcm', CopySource: `${stack.buckets.quarantine}/staging/missing.dcm` }))).rejects.toThrow();
+    expect(stack.bridge.delivered()).toBe(before);
+  });
+
+  it('events of successive writes to one key carry growing sequencers', async () => {
+    const key = 'incoming/rewritten.dcm';
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: key, Body: 'one' }));
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: key, Body: 'two' }));
+    await stack.waitForIngestIdle({ queues: ['ingest'] });
+    const [first, second] = s3Records(key).map((r) => r.s3.s3.object.sequencer);
+    expect(first && second && second > first).toBe(true);
+  });
+});
+
+describe('SQS batches, as Lambda handles them', () => {
+  const sentBodies = (tag: string) =>
+    deliveredRecords()
+      .filter((r) => r.body.includes(tag))
+      .map((r) => ({ tag: (JSON.parse(r.body) as { tag: string }).tag, receiveCount: r.attributes.ApproximateReceiveCount }));
+
+  it('a partial batch failure redelivers only the failed message', async () => {
+    await stack.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: stack.queues.ingest.url,
+        Entries: [
+          { Id: 'a', MessageBody: JSON.stringify({ tag: 'partial-a' }) },
+          { Id: 'b', MessageBody: JSON.stringify({ tag: 'partial-b', fail: 'first' }) },
+          { Id: 'c', MessageBody: JSON.stringify({ tag: 'partial-c' }) },
+        ],
+      }),
+    );
+    await stack.waitForIngestIdle({ queues: ['ingest'], timeoutMs: 20_000 });
+    const seen = sentBodies('partial-');
+    expect(seen.filter((s) => s.tag === 'partial-a')).toEqual([{ tag: 'partial-a', receiveCount: '1' }]);
+    expect(seen.filter((s) => s.tag === 'partial-c')).toEqual([{ tag: 'partial-c', receiveCount: '1' }]);
+    expect(seen.filter((s) => s.tag === 'partial-b')).toEqual([
+      { tag: 'partial-b', receiveCount: '1' },
+      { tag: 'partial-b', receiveCount: '2' },
+    ]);
+    // The three arrived in one batch (batch size 10).
+    const batch = recordedInvocations().find((i) => i.event.Records.some((r) => r.body.includes('partial-a')));
+    expect(batch?.event.Records).toHaveLength(3);
+    expect(batch?.remainingMs).toBeGreaterThan(0);
+  });
+
+  it('a poison message lands in the dead-letter queue after maxReceiveCount receives, and a throwing handler does not stop the poller', async () => {
+    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.ingest.url, MessageBody: JSON.stringify({ tag: 'poison', throw: true }) }));
+    await stack.waitForIngestIdle({ queues: ['ingest'], timeoutMs: 30_000 });
+    expect(sentBodies('poison').map((s) => s.receiveCount)).toEqual(['1', '2', '3']);
+    expect(stack.queues.ingest.maxReceiveCount).toBe(3);
+    const dead = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.ingest.deadLetter.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(dead.Messages?.map((m) => JSON.parse(m.Body ?? '{}') as { tag: string })).toEqual([{ tag: 'poison', throw: true }]);
+    // Still consuming after the failures.
+    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.ingest.url, MessageBody: JSON.stringify({ tag: 'after-poison' }) }));
+    await stack.waitForIngestIdle({ queues: ['ingest'] });
+    expect(sentBodies('after-poison')).toEqual([{ tag: 'after-poison', receiveCount: '1' }]);
+  });
+});
+
+describe('uploads through the front door (S3_PUBLIC_ENDPOINT)', () => {
+  it('presigned URLs point at the front door /s3 path', async () => {
+    expect(stack.env.S3_PUBLIC_ENDPOINT).toBe(`${stack.url}/s3`);
+    const url = await getSignedUrl(presigningS3Client(), new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'incoming/x.dcm' }), { expiresIn: 600 });
+    expect(url.startsWith(`${stack.url}/s3/${stack.buckets.quarantine}/incoming/x.dcm?`)).toBe(true);
+    expect(new URL(url).searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('a presigned PUT from a browser stores the object, exposes its ETag and triggers the event', async () => {
+    const key = 'incoming/browser/presigned.dcm';
+    const body = new Uint8Array(70_000).map((_, i) => i % 251);
+    const url = await getSignedUrl(presigningS3Client(), new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: key }), { expiresIn: 600 });
+    const res = await fetch(url, { method: 'PUT', body, headers: { origin: stack.url } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toBe(`"${md5(body)}"`);
+    const stored = await s3Client().send(new GetObjectCommand({ Bucket: stack.buckets.quarantine, Key: key }));
+    expect(Buffer.from(await (stored.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toEqual(Buffer.from(body));
+    const { s3 } = await eventFor(key);
+    expect(s3.eventName).toBe('ObjectCreated:Put');
+  });
+
+  it('multipart: presigned part URLs through the front door, ETags read from the answers, completion produces the event', async () => {
+    const key = 'incoming/browser/large.zip';
+    const partSize = 5 * 1024 * 1024;
+    const data = Buffer.alloc(partSize + 123_456, 7);
+    const started = await s3Client().send(new CreateMultipartUploadCommand({ Bucket: stack.buckets.quarantine, Key: key }));
+    const uploadId = started.UploadId as string;
+    const parts: { PartNumber: number; ETag: string }[] = [];
+    for (const [index, chunk] of [data.subarray(0, partSize), data.subarray(partSize)].entries()) {
+      const url = await getSignedUrl(presigningS3Client(), new UploadPartCommand({ Bucket: stack.buckets.quarantine, Key: key, UploadId: uploadId, PartNumber: index + 1 }), { expiresIn: 600 });
+      expect(url.startsWith(`${stack.url}/s3/`)).toBe(true);
+      const res = await fetch(url, { method: 'PUT', body: chunk });
+      expect(res.status).toBe(200);
+      const etag = res.headers.get('etag');
+      expect(etag).toBe(`"${md5(chunk)}"`);
+      parts.push({ PartNumber: index + 1, ETag: etag as string });
+    }
+    await s3Client().send(new CompleteMultipartUploadCommand({ Bucket: stack.buckets.quarantine, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    const { s3 } = await eventFor(key);
+    expect(s3.eventName).toBe('ObjectCreated:CompleteMultipartUpload');
+    const multipartEtag = `${md5(Buffer.concat(parts.map((p) => Buffer.from(p.ETag.replace(/"/g, ''), 'hex'))))}-2`;
+    expect(s3.s3.object).toMatchObject({ size: data.length, eTag: multipartEtag });
+  });
+
+  it('a single PUT over 11 MiB is refused with 413 by the emulator (clients use multipart above 10 MiB)', async () => {
+    const url = await getSignedUrl(presigningS3Client(), new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'incoming/too-big.bin' }), { expiresIn: 600 });
+    const res = await fetch(url, { method: 'PUT', body: new Uint8Array(11 * 1024 * 1024 + 1) });
+    expect(res.status).toBe(413);
+  });
+});
