@@ -116,7 +116,7 @@ describe('database password from Secrets Manager', () => {
       const created = await migrationHandler({ ...base, RequestType: 'Create' });
       expect(created.PhysicalResourceId).toBe(physicalResourceId);
       expect(created.Data?.Applied).toMatch(/^0001_init/);
-      const updated = await migrationHandler({ ...base, RequestType: 'Update', PhysicalResourceId: physicalResourceId, OldResourceProperties: {} });
+      const updated = await migrationHandler({ ...base, RequestType: 'Update', PhysicalResourceId: physicalResourceId, OldResourceProperties: { ServiceToken: 'x' } });
       expect(updated.Data?.Applied).toBe('');
       const deleted = await migrationHandler({ ...base, RequestType: 'Delete', PhysicalResourceId: physicalResourceId });
       expect(deleted).toEqual({ PhysicalResourceId: physicalResourceId });
