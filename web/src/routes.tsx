@@ -1,0 +1,52 @@
+/**
+ * Every page of the app. Pages before sign-in are public; everything under
+ * the app frame needs a session, and each page the role its API needs (the
+ * same action names as the API's access matrix).
+ */
+import { createBrowserRouter } from 'react-router';
+import { AuditPage } from './admin/AuditPage';
+import { UsersPage } from './admin/UsersPage';
+import { AppLayout } from './layout/AppLayout';
+import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
+import { HomeRedirect } from './pages/HomeRedirect';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { PendingPage } from './pages/PendingPage';
+import { ResetPasswordPage } from './pages/ResetPasswordPage';
+import { SignInPage } from './pages/SignInPage';
+import { SignUpPage } from './pages/SignUpPage';
+import { VerifyPage } from './pages/VerifyPage';
+import { RequireSession } from './session/RequireSession';
+import { PatientPage } from './studies/PatientPage';
+import { StudyBrowserPage } from './studies/StudyBrowserPage';
+import { StudyPage } from './studies/StudyPage';
+import { UploadDetailPage } from './upload/UploadDetailPage';
+import { UploadPage } from './upload/UploadPage';
+import { ViewerPage } from './viewer/ViewerPage';
+
+export const router = createBrowserRouter([
+  { path: '/sign-in', element: <SignInPage /> },
+  { path: '/sign-up', element: <SignUpPage /> },
+  { path: '/verify', element: <VerifyPage /> },
+  { path: '/forgot-password', element: <ForgotPasswordPage /> },
+  { path: '/reset-password', element: <ResetPasswordPage /> },
+  { path: '/pending', element: <PendingPage /> },
+  { path: '/', element: <HomeRedirect /> },
+  {
+    element: (
+      <RequireSession>
+        <AppLayout />
+      </RequireSession>
+    ),
+    children: [
+      { path: '/studies', element: <RequireSession action="studies:read"><StudyBrowserPage /></RequireSession> },
+      { path: '/studies/:studyUid', element: <RequireSession action="studies:read"><StudyPage /></RequireSession> },
+      { path: '/studies/:studyUid/viewer', element: <RequireSession action="studies:read"><ViewerPage /></RequireSession> },
+      { path: '/patients/:patientId', element: <RequireSession action="studies:read"><PatientPage /></RequireSession> },
+      { path: '/upload', element: <RequireSession action="uploads:create"><UploadPage /></RequireSession> },
+      { path: '/uploads/:uploadId', element: <RequireSession action="uploads:read"><UploadDetailPage /></RequireSession> },
+      { path: '/admin/users', element: <RequireSession action="users:read"><UsersPage /></RequireSession> },
+      { path: '/admin/audit', element: <RequireSession action="audit:read"><AuditPage /></RequireSession> },
+      { path: '*', element: <NotFoundPage /> },
+    ],
+  },
+]);
