@@ -23,8 +23,10 @@ export interface FrameSource {
   sopUid: string;
   transferSyntaxUid: string;
   archiveKey: string;
-  /** [offset, length] of each frame inside the archived file. */
+  /** [offset, length] of each frame inside the archived file (spanning its fragments, item headers included). */
   frameRanges: [number, number][];
+  /** Per frame, its fragments' value ranges when a compressed frame spans several; null when each frame is one range. */
+  frameFragments?: [number, number][][] | null;
 }
 
 /** What one answer part will say it is. */
@@ -91,15 +93,15 @@ const cacheMs = 60_000;
 export async function frameSource(studyUid: string, seriesUid: string, sopUid: string, db: Queryable = databasePool()): Promise<FrameSource> {
   const hit = cache.get(sopUid);
   if (hit && Date.now() - hit.at < cacheMs && hit.source.seriesUid === seriesUid && hit.source.studyUid === studyUid) return hit.source;
-  const rows = await db.query<{ sop_uid: string; transfer_syntax_uid: string; archive_key: string; frame_ranges: [number, number][] }>(
-    `SELECT sop_uid, transfer_syntax_uid, archive_key, frame_ranges FROM instances WHERE series_uid = $1 AND study_uid = $2`,
+  const rows = await db.query<{ sop_uid: string; transfer_syntax_uid: string; archive_key: string; frame_ranges: [number, number][]; frame_fragments: [number, number][][] | null }>(
+    `SELECT sop_uid, transfer_syntax_uid, archive_key, frame_ranges, frame_fragments FROM instances WHERE series_uid = $1 AND study_uid = $2`,
     [seriesUid, studyUid],
   );
   if (cache.size > 50_000) cache.clear();
   const now = Date.now();
   let found: FrameSource | undefined;
   for (const row of rows.rows) {
-    const source: FrameSource = { studyUid, seriesUid, sopUid: row.sop_uid, transferSyntaxUid: row.transfer_syntax_uid, archiveKey: row.archive_key, frameRanges: row.frame_ranges };
+    const source: FrameSource = { studyUid, seriesUid, sopUid: row.sop_uid, transferSyntaxUid: row.transfer_syntax_uid, archiveKey: row.archive_key, frameRanges: row.frame_ranges, frameFragments: row.frame_fragments };
     cache.set(row.sop_uid, { at: now, source });
     if (row.sop_uid === sopUid) found = source;
   }
@@ -120,7 +122,13 @@ export async function readFrames(source: FrameSource, frames: readonly number[])
     const start = group[0]?.r[0] as number;
     const end = Math.max(...group.map((g) => g.r[0] + g.r[1]));
     const bytes = await reader.range(source.archiveKey, start, end - start);
-    for (const g of group) out[g.i] = bytes.subarray(g.r[0] - start, g.r[0] - start + g.r[1]);
+    for (const g of group) {
+      const fragments = source.frameFragments?.[(frames[g.i] as number) - 1];
+      // A frame in several fragments is their values put together, without the item headers between them.
+      out[g.i] = fragments && fragments.length > 1
+        ? Buffer.concat(fragments.map(([offset, length]) => bytes.subarray(offset - start, offset - start + length)))
+        : bytes.subarray(g.r[0] - start, g.r[0] - start + g.r[1]);
+    }
     group = [];
   };
   for (const item of order) {

@@ -142,7 +142,7 @@ async function renderTarget(request: HttpRequest<unknown>, target: RenderTarget,
   const cached = await reader.optional(key);
   if (cached) return binary(200, cached, wanted.type, { headers });
   const [pixels] = await readFrames(
-    { studyUid: target.study_uid, seriesUid: target.series_uid, sopUid: target.sop_uid, transferSyntaxUid: target.transfer_syntax_uid, archiveKey: target.archive_key, frameRanges: target.frame_ranges },
+    { studyUid: target.study_uid, seriesUid: target.series_uid, sopUid: target.sop_uid, transferSyntaxUid: target.transfer_syntax_uid, archiveKey: target.archive_key, frameRanges: target.frame_ranges, frameFragments: null },
     [frame],
   );
   let image: Buffer;
