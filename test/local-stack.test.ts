@@ -9,11 +9,13 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { AdminConfirmSignUpCommand, ForgotPasswordCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Event, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presigningS3Client, s3Client } from '@medlake/functions/adapters/aws-clients';
+import { mailerFromEnv } from '@medlake/functions/adapters/mailer';
 import { recordedInvocations } from './support/handlers/recording-handler';
 import type { TestStack } from './support/local-stack';
 import { startTestStack } from './support/local-stack';
@@ -241,5 +243,30 @@ describe('uploads through the front door (S3_PUBLIC_ENDPOINT)', () => {
     const url = await getSignedUrl(presigningS3Client(), new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'incoming/too-big.bin' }), { expiresIn: 600 });
     const res = await fetch(url, { method: 'PUT', body: new Uint8Array(11 * 1024 * 1024 + 1) });
     expect(res.status).toBe(413);
+  });
+});
+
+describe('the mail outbox', () => {
+  it('verification and reset codes Cognito would email land in the outbox as emails', async () => {
+    const email = 'outbox.reader@hospital.test';
+    const clientId = stack.env.WEB_CLIENT_ID as string;
+    await stack.cognito.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: 'Reader-pass-1!', UserAttributes: [{ Name: 'email', Value: email }] }));
+    const verify = await stack.waitForMail((m) => m.to.includes(email) && /Verify/.test(m.subject));
+    expect(verify.subject).toBe('Verify your email address for medlake');
+    expect(verify.text).toContain(`Your medlake verification code is: ${stack.confirmationCode}`);
+    expect(verify.text).toContain(stack.url);
+
+    await stack.cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: stack.env.USER_POOL_ID, Username: email }));
+    await stack.cognito.send(new ForgotPasswordCommand({ ClientId: clientId, Username: email }));
+    const reset = await stack.waitForMail((m) => m.to.includes(email) && /Reset/.test(m.subject));
+    expect(reset.subject).toBe('Reset your medlake password');
+    expect(reset.text).toContain(stack.confirmationCode);
+  });
+
+  it("handlers' Mailer.send writes into MAIL_OUTBOX_DIR", async () => {
+    expect(stack.env.MAIL_OUTBOX_DIR).toBe(stack.outboxDir);
+    await mailerFromEnv().send({ to: 'researcher@hospital.test', subject: 'Your export is ready', text: 'Download: http://localhost/exports/1', html: '<a href="http://localhost/exports/1">Download</a>' });
+    const mail = await stack.waitForMail((m) => m.subject === 'Your export is ready');
+    expect(mail).toMatchObject({ to: ['researcher@hospital.test'], text: 'Download: http://localhost/exports/1', html: '<a href="http://localhost/exports/1">Download</a>' });
   });
 });

@@ -70,10 +70,11 @@ export function parseCodeDeliveries(output: string): { deliveries: CodeDelivery[
     if (code && destination) deliveries.push({ operation: match[1] ?? 'unknown', username: fields.get('Username') ?? '', destination, code });
     consumed = box.lastIndex;
   }
-  // Keep an unfinished box (output arrives in chunks); drop finished lines.
+  // Output arrives in chunks: keep an unfinished box from the start of its line, or else the unfinished last line.
   const rest = text.slice(consumed);
   const open = rest.lastIndexOf('╭');
-  return { deliveries, rest: open >= 0 && rest.indexOf('╯', open) < 0 ? rest.slice(rest.lastIndexOf('\n', open) + 1) : '' };
+  const keepFrom = open >= 0 && rest.indexOf('╯', open) < 0 ? rest.lastIndexOf('\n', open) + 1 : rest.lastIndexOf('\n') + 1;
+  return { deliveries, rest: rest.slice(keepFrom) };
 }
 
 export async function startCognitoLocal(options: CognitoLocalOptions): Promise<CognitoLocal> {
