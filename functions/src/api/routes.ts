@@ -9,6 +9,7 @@ import { auditRoutes } from './audit';
 import { authRoutes, machineTokenRoutes } from './auth';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
+import { reportRoutes } from './reports';
 import { sessionRoutes } from './session';
 import { studyRoutes } from './studies';
 import { uploadRoutes } from './uploads';
@@ -24,4 +25,5 @@ export const routes: Route[] = [
   ...auditRoutes,
   ...uploadRoutes,
   ...studyRoutes,
+  ...reportRoutes,
 ];

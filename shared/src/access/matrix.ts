@@ -35,6 +35,7 @@ export const accessMatrix = {
   'held:review': { allowed: ['admin'], description: 'release or discard instances held for review' },
   'studies:read': { allowed: ['admin', 'annotator', 'researcher'], description: 'search and view studies (QIDO-RS, WADO-RS, study browser)' },
   'reports:read': { allowed: ['admin', 'annotator', 'researcher'], description: 'read de-identified reports' },
+  'reports:write': { allowed: ['uploader', 'annotator', 'admin'], description: 'add a report or a corrected version of it (scrubbed before storage)' },
   'annotations:write': { allowed: ['admin', 'annotator'], description: 'store measurements and labels (STOW-RS of SR/SEG)' },
   'exports:create': { allowed: ['admin', 'researcher'], description: 'request a cohort export' },
   'exports:read': { allowed: ['admin', 'researcher'], description: 'list own exports and download links' },
