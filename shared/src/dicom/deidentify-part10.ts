@@ -1,4 +1,5 @@
 import { burnedInHoldReason } from './burned-in';
+import { requiresPixelData } from './image-sop-classes';
 import { type CharacterSet, characterSetFor } from './character-set';
 import { type DicomElement, findElement } from './dataset';
 import { type DatasetDeidentifier as Deidentifier, DatasetDeidentifier, type OutDataset, type OutElement, textValue } from './deidentify-dataset';
@@ -122,6 +123,11 @@ export function deidentificationMethod(options: DeidOptions): string[] {
 
 function valueElement(tag: number, vr: string, text: string): OutElement {
   return { kind: 'value', tag, vr, value: textValue(text, vr) };
+}
+
+/** JPIP transfer syntaxes reference the pixels by URL instead of carrying them. */
+function isPixelDataReferenced(transferSyntaxUid: string): boolean {
+  return transferSyntaxUid === '1.2.840.10008.1.2.4.94' || transferSyntaxUid === '1.2.840.10008.1.2.4.95';
 }
 
 function missing(keyword: string): DicomRejection {
@@ -259,7 +265,8 @@ export function deidentifyPart10(input: Uint8Array, context: DeidContext): Deide
     frames = layout.frames;
     frameFragments = layout.frameFragments;
     pixelData = layout.pixelData;
-  } else if (get(Tag.Rows) && get(Tag.Columns) && get(Tag.BitsAllocated) && !outputTransferSyntax.startsWith('1.2.840.10008.1.2.4.94') && !outputTransferSyntax.startsWith('1.2.840.10008.1.2.4.95')) {
+  } else if (!isPixelDataReferenced(outputTransferSyntax) && (requiresPixelData(sopClassUid) || (get(Tag.Rows) && get(Tag.Columns) && get(Tag.BitsAllocated)))) {
+    // A cut that falls between two elements leaves a data set that parses: an image without pixels is the tell.
     throw new DicomRejection('truncated', 'The image has no pixel data (the file may have been cut short).');
   }
 

@@ -10,19 +10,25 @@ import type { DeidOptions } from '../options';
  *   Modified Dates, Retain Patient Characteristics, Clean Descriptors, Retain
  *   Safe Private) replaces the Basic Profile cell. When two enabled options
  *   both have a cell, C (clean) wins over K (keep): the stricter one.
- * - Combined Basic Profile codes are resolved without per-IOD attribute
- *   types, to the least revealing action that keeps every IOD valid:
- *     X/Z    → Z  (an empty value is valid whether the attribute is Type 2 or 3)
- *     X/D    → X, or D for the attributes in `dummyRequired`
- *     Z/D    → Z, or D for the attributes in `dummyRequired`
- *     X/Z/D  → Z, or D for the attributes in `dummyRequired`
- *     X/Z/U* → U  (sequence kept, every instance UID inside remapped, so
- *                  references to source and referenced images stay usable)
- *   `dummyRequired` lists the attributes of combined rows that are Type 1 in
- *   an IOD medlake ingests (PS3.3): Patient ID (Patient module, becomes the
+ * - Combined Basic Profile codes mean "the first one unless the IOD needs a
+ *   later one" (Type 3 → X, Type 2 → Z, Type 1 → D). Without per-IOD
+ *   attribute types at hand, they resolve to the stricter action unless the
+ *   attribute is listed below as needing a value in an IOD medlake ingests
+ *   (PS3.3):
+ *     X/Z    → X, or Z for `emptyRequired`
+ *     X/D    → X, or D for `dummyRequired`
+ *     X/Z/D  → X, or Z for `emptyRequired`, or D for `dummyRequired`
+ *     Z/D    → Z, or D for `dummyRequired`
+ *     X/Z/U* → U  (the sequence is kept with every instance UID inside
+ *                  remapped, so source and referenced images stay linked)
+ *   `dummyRequired` (Type 1): Patient ID (Patient module; it becomes the
  *   pseudonym), Device Serial Number (Enhanced General Equipment), Content
  *   Date/Time (SR Document General, Enhanced images) and Acquisition DateTime
  *   (Enhanced CT/MR/XA images).
+ *   `emptyRequired` (Type 2 or 2C): Acquisition Context Sequence (Acquisition
+ *   Context module), Patient's Sex Neutered (Patient module, animals),
+ *   Reviewer Name (Approval module), Treatment Machine Name (RT Beams).
+ *   The dates among them are C anyway under the Modified Dates option.
  */
 
 export type ProfileAction = 'X' | 'Z' | 'D' | 'K' | 'C' | 'U';
@@ -56,6 +62,7 @@ const rows = (tableE11 as { attributes: TableRow[] }).attributes;
 export const profileEdition = (tableE11 as { standard_edition: string }).standard_edition;
 
 const dummyRequired = new Set<number>([0x00100020, 0x00181000, 0x00080023, 0x00080033, 0x0008002a]);
+const emptyRequired = new Set<number>([0x00400555, 0x00102203, 0x300e0008, 0x300a00b2]);
 
 const optionColumns: Array<[ProfileOption, keyof TableRow]> = [
   ['retainLongitudinalModifiedDates', 'rtn_long_modif_dates'],
@@ -68,10 +75,10 @@ export function resolveBasicCell(cell: string, tag: number): ProfileAction {
   switch (cell) {
     case 'X': case 'Z': case 'D': case 'K': case 'C': case 'U':
       return cell;
-    case 'X/Z': return 'Z';
+    case 'X/Z': return emptyRequired.has(tag) ? 'Z' : 'X';
     case 'X/D': return dummyRequired.has(tag) ? 'D' : 'X';
     case 'Z/D': return dummyRequired.has(tag) ? 'D' : 'Z';
-    case 'X/Z/D': return dummyRequired.has(tag) ? 'D' : 'Z';
+    case 'X/Z/D': return dummyRequired.has(tag) ? 'D' : emptyRequired.has(tag) ? 'Z' : 'X';
     case 'X/Z/U*': return 'U';
     default:
       throw new Error(`Unknown action code ${cell} in Table E.1-1`);
