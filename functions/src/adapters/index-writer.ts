@@ -162,15 +162,14 @@ export class IndexWriter {
     const sops = [...new Set(items.map((i) => i.instance.sopUid))].sort();
     // One lock per SOP, always taken in the same order: no deadlocks between batches.
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended(s, 0)) FROM unnest($1::text[]) AS s ORDER BY s', [sops]);
-    const [sources, current, versions] = await Promise.all([
-      client.query<SourceRow>(
+    // One client runs one query at a time: these go one after the other.
+    const sources = await client.query<SourceRow>(
         `SELECT source_uid_hash, source_sha256, sop_uid, upload_id, file_index, outcome FROM ingested_sources
          WHERE (source_uid_hash, source_sha256) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
         [items.map((i) => i.sourceUidHash), items.map((i) => i.sourceSha256)],
-      ),
-      client.query<CurrentRow>('SELECT sop_uid, version, series_uid, study_uid, size_bytes FROM instances WHERE sop_uid = ANY($1)', [sops]),
-      client.query<VersionRow>('SELECT sop_uid, version, sha256 FROM instance_versions WHERE sop_uid = ANY($1)', [sops]),
-    ]);
+    );
+    const current = await client.query<CurrentRow>('SELECT sop_uid, version, series_uid, study_uid, size_bytes FROM instances WHERE sop_uid = ANY($1)', [sops]);
+    const versions = await client.query<VersionRow>('SELECT sop_uid, version, sha256 FROM instance_versions WHERE sop_uid = ANY($1)', [sops]);
     const knownSources = new Map(sources.rows.map((r) => [sourceId(r.source_uid_hash, r.source_sha256), r]));
     const currentBySop = new Map(current.rows.map((r) => [r.sop_uid, r]));
     const versionsBySop = new Map<string, VersionRow[]>();

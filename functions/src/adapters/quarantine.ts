@@ -28,6 +28,18 @@ export type QuarantinedObject =
   | { kind: 'memory'; bytes: Buffer; sizeBytes: number; sha256: string }
   | { kind: 'file'; path: string; sizeBytes: number; sha256: string; dispose(): Promise<void> };
 
+/** The stored object does not match the checksum it was uploaded with (S3 refuses such uploads; emulators may not). */
+export class ChecksumMismatch extends Error {
+  constructor() {
+    super('the object does not match its stored checksum');
+    this.name = 'ChecksumMismatch';
+  }
+}
+
+function checksumFailure(error: unknown): boolean {
+  return error instanceof Error && /checksum mismatch/i.test(error.message);
+}
+
 export class Quarantine {
   constructor(
     readonly bucket: string,
@@ -84,6 +96,15 @@ export class Quarantine {
    * into a temporary file (Lambda's /tmp), hashing as it goes either way.
    */
   async read(bucket: string, key: string, memoryLimitBytes: number): Promise<QuarantinedObject> {
+    try {
+      return await this.readUnchecked(bucket, key, memoryLimitBytes);
+    } catch (error) {
+      if (checksumFailure(error)) throw new ChecksumMismatch();
+      throw error;
+    }
+  }
+
+  private async readUnchecked(bucket: string, key: string, memoryLimitBytes: number): Promise<QuarantinedObject> {
     const answer = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const body = answer.Body as Readable | undefined;
     if (!body) throw new Error('S3 returned no body');

@@ -1,0 +1,74 @@
+/**
+ * What the ingest core needs, wired once per Lambda container (or per local
+ * process): the de-identification key and options, the PostgreSQL pool, the
+ * buckets, the PHI vault, the group-committing index writer.
+ */
+import pg from 'pg';
+import type { DeidOptions } from '@medlake/shared/dicom/options';
+import { parseDeidOptions } from '@medlake/shared/dicom/options';
+import { envNames } from '@medlake/shared/resources';
+import { archiveFromEnv } from '../adapters/archive';
+import { connectionConfig } from '../adapters/database-credentials';
+import { deidKey } from '../adapters/deid-key';
+import { IndexWriter } from '../adapters/index-writer';
+import { phiVaultFromEnv } from '../adapters/phi-vault';
+import type { Quarantine } from '../adapters/quarantine';
+import { quarantineFromEnv } from '../adapters/quarantine';
+import { UploadRecords } from '../adapters/upload-records';
+import { IndexBatcher } from './index-batcher';
+import type { IngestSettings } from './ingest-settings';
+import { ingestSettings } from './ingest-settings';
+
+export interface IngestContext {
+  key: Uint8Array;
+  deidOptions: DeidOptions;
+  settings: IngestSettings;
+  db: pg.Pool;
+  records: UploadRecords;
+  quarantine: Quarantine;
+  batcher: IndexBatcher;
+}
+
+let context: Promise<IngestContext> | undefined;
+let contextUrl: string | undefined;
+
+/**
+ * The container's ingest context. Its own pool (not the API's two-connection
+ * one): a batch writes several transactions at once while other files read.
+ */
+export function ingestContextFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<IngestContext> {
+  // A new database (a restarted local stack in the same process) needs a new context.
+  if (contextUrl !== env[envNames.databaseUrl]) {
+    void closeIngestContext();
+    contextUrl = env[envNames.databaseUrl];
+  }
+  context ??= (async () => {
+    const settings = ingestSettings(env);
+    const url = env[envNames.databaseUrl];
+    if (!url) throw new Error(`${envNames.databaseUrl} is not set`);
+    const db = new pg.Pool({ ...connectionConfig(url, env), max: 4, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
+    db.on('error', () => undefined);
+    const [key, vault] = await Promise.all([deidKey(env), phiVaultFromEnv(env)]);
+    const writer = new IndexWriter(db, archiveFromEnv(env), vault);
+    return {
+      key,
+      deidOptions: parseDeidOptions(env[envNames.deidOptions]),
+      settings,
+      db,
+      records: new UploadRecords(db),
+      quarantine: quarantineFromEnv(env),
+      batcher: new IndexBatcher((items) => writer.writeBatch(items), { maxBatch: settings.indexBatchSize, lingerMs: 4, maxInFlight: 3 }),
+    };
+  })().catch((error: unknown) => {
+    context = undefined;
+    throw error;
+  });
+  return context;
+}
+
+/** Closes the container's pool (local processes and tests; Lambda never needs it). */
+export async function closeIngestContext(): Promise<void> {
+  const current = context;
+  context = undefined;
+  if (current) await (await current.catch(() => undefined))?.db.end();
+}
