@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // generous timeout and limited parallelism on 2-core CI machines.
 export default defineConfig({
   test: {
-    include: ['shared/src/**/*.test.ts', 'functions/src/**/*.test.ts', 'local/src/**/*.test.ts', 'infra/**/*.test.ts', 'gateway/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['shared/src/**/*.test.ts', 'functions/src/**/*.test.ts', 'local/src/**/*.test.ts', 'infra/**/*.test.ts', 'gateway/src/**/*.test.ts', 'web/src/**/*.test.ts', 'web/scripts/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'test/e2e/**'],
     pool: 'forks',
     maxWorkers: 2,

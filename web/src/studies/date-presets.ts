@@ -34,8 +34,12 @@ export function presetRange(preset: Exclude<DatePreset, 'custom'>, today: Date):
       return { dateFrom: isoDay(daysBefore(today, 6)), dateTo: isoDay(today) };
     case '30d':
       return { dateFrom: isoDay(daysBefore(today, 29)), dateTo: isoDay(today) };
-    case '1y':
-      return { dateFrom: isoDay(new Date(today.getFullYear() - 1, today.getMonth(), today.getDate() + 1)), dateTo: isoDay(today) };
+    case '1y': {
+      // The day after the same date last year (29 February falls back to the 28th).
+      const lastDayOfMonth = new Date(today.getFullYear() - 1, today.getMonth() + 1, 0).getDate();
+      const yearAgo = new Date(today.getFullYear() - 1, today.getMonth(), Math.min(today.getDate(), lastDayOfMonth));
+      return { dateFrom: isoDay(daysBefore(yearAgo, -1)), dateTo: isoDay(today) };
+    }
   }
 }
 
