@@ -1,0 +1,81 @@
+/**
+ * Alarms that need a human: a message in any dead-letter queue (an upload or
+ * export that failed every retry), and Lambda errors or throttles. All go to
+ * one encrypted SNS topic; `alarmEmail` in the stage config subscribes an
+ * address.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { QueueId } from '@medlake/shared/resources';
+import { nameFor } from '@medlake/shared/resources';
+import type { StageConfig } from './config';
+import type { QueuePair } from './processing';
+import { pascal } from './storage';
+
+export interface MonitoringProps {
+  config: StageConfig;
+  dataKey: kms.IKey;
+  queues: Record<QueueId, QueuePair>;
+  functions: Partial<Record<string, lambda.IFunction>>;
+}
+
+export class Monitoring extends Construct {
+  readonly topic: sns.Topic;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { config } = props;
+    this.topic = new sns.Topic(this, 'Alarms', { topicName: nameFor(config.stage, 'alarms'), masterKey: props.dataKey, enforceSSL: true });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+      }),
+    );
+    if (config.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+    const notify = new actions.SnsAction(this.topic);
+
+    for (const [queueId, { deadLetterQueue }] of Object.entries(props.queues)) {
+      const alarm = new cloudwatch.Alarm(this, `${pascal(queueId)}DeadLetters`, {
+        alarmName: nameFor(config.stage, `${queueId}-dead-letters`),
+        alarmDescription: `Messages of the ${queueId} queue failed every retry and wait in ${deadLetterQueue.queueName}: inspect, fix, redrive.`,
+        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(notify);
+      this.alarms.push(alarm);
+    }
+
+    for (const [name, fn] of Object.entries(props.functions)) {
+      if (!fn) continue;
+      for (const [kind, metric] of [
+        ['errors', fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM })],
+        ['throttles', fn.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM })],
+      ] as const) {
+        const alarm = new cloudwatch.Alarm(this, `${pascal(name)}${pascal(kind)}`, {
+          alarmName: nameFor(config.stage, `${name}-${kind}`),
+          alarmDescription: `The ${name} function reported ${kind} (see its log group /aws/lambda/${nameFor(config.stage, name)}).`,
+          metric,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+        alarm.addAlarmAction(notify);
+        this.alarms.push(alarm);
+      }
+    }
+  }
+}
