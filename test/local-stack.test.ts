@@ -239,10 +239,42 @@ describe('uploads through the front door (S3_PUBLIC_ENDPOINT)', () => {
     expect(s3.s3.object).toMatchObject({ size: data.length, eTag: multipartEtag });
   });
 
+  it('the /s3 path checks presigned URLs as S3 does: unsigned, tampered and expired requests get 403', async () => {
+    const key = 'incoming/guarded.dcm';
+    const url = await getSignedUrl(presigningS3Client(), new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: key }), { expiresIn: 600 });
+    const unsigned = await fetch(`${stack.url}/s3/${stack.buckets.archive}/studies/`, { method: 'GET' });
+    expect(unsigned.status).toBe(403);
+    expect(await unsigned.text()).toContain('<Code>AccessDenied</Code>');
+    const tampered = await fetch(url.replace('guarded.dcm', 'other.dcm'), { method: 'PUT', body: 'x' });
+    expect(tampered.status).toBe(403);
+    expect(await tampered.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+    const signedAnHourAgo = await getSignedUrl(presigningS3Client(), new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: key }), { expiresIn: 60, signingDate: new Date(Date.now() - 3_600_000) });
+    const expired = await fetch(signedAnHourAgo, { method: 'PUT', body: 'x' });
+    expect(expired.status).toBe(403);
+    expect(await expired.text()).toContain('Request has expired');
+    const before = stack.bridge.delivered();
+    expect((await fetch(url, { method: 'PUT', body: 'x' })).status).toBe(200);
+    await stack.waitForIngestIdle({ queues: ['ingest'] });
+    expect(stack.bridge.delivered()).toBe(before + 1);
+  });
+
+  it('a presigned GET through the front door downloads (export links)', async () => {
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.buckets.exports, Key: 'exports/e1.zip', Body: 'zip bytes' }));
+    const url = await getSignedUrl(presigningS3Client(), new GetObjectCommand({ Bucket: stack.buckets.exports, Key: 'exports/e1.zip', ResponseContentDisposition: 'attachment; filename="e1.zip"' }), { expiresIn: 600 });
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="e1.zip"');
+    expect(await res.text()).toBe('zip bytes');
+  });
+
   it('a single PUT over 11 MiB is refused with 413 by the emulator (clients use multipart above 10 MiB)', async () => {
     const url = await getSignedUrl(presigningS3Client(), new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'incoming/too-big.bin' }), { expiresIn: 600 });
     const res = await fetch(url, { method: 'PUT', body: new Uint8Array(11 * 1024 * 1024 + 1) });
     expect(res.status).toBe(413);
+    expect(await res.text()).toContain('multipart');
+    // The front door draws the emulator's own line: 10 MiB passes, over 11 MiB does not even directly.
+    await expect(stack.s3.send(new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'incoming/too-big.bin', Body: new Uint8Array(11 * 1024 * 1024 + 1) }))).rejects.toThrow();
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'incoming/just-fits.bin', Body: new Uint8Array(10 * 1024 * 1024) }));
   });
 });
 

@@ -90,6 +90,9 @@ export interface AwsEmulatorOptions {
   prepare?: (parts: EmulatorParts) => void;
 }
 
+/** fauxqs's request body limit (its Fastify bodyLimit): larger single PUTs get 413. */
+export const emulatorMaxBodyBytes = 11 * 1024 * 1024;
+
 export function nodeSupportsEmulator(version = process.versions.node): boolean {
   const [major = 0, minor = 0] = version.split('.').map(Number);
   return major > 22 || (major === 22 && minor >= 5);

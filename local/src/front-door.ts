@@ -21,6 +21,8 @@ import type { Context } from 'aws-lambda';
 import type { HttpEvent, HttpResult } from '@medlake/functions/http/types';
 import { tokenConfigFromEnv, verifyToken } from '@medlake/functions/auth/token-verifier';
 import { tokenClientId } from '@medlake/functions/auth/principal';
+import type { SigningCredentials } from './presigned-url';
+import { checkPresignedRequest } from './presigned-url';
 
 export interface FrontDoorOptions {
   port: number;
@@ -38,7 +40,31 @@ export interface FrontDoorOptions {
    * emulator at `target` with the prefix removed, so browsers PUT to presigned
    * URLs (S3_PUBLIC_ENDPOINT = <front door>/s3) without CORS.
    */
-  s3Proxy?: { prefix: string; target: string };
+  s3Proxy?: S3ProxyOptions;
+}
+
+export interface S3ProxyOptions {
+  prefix: string;
+  target: string;
+  /** When set, only presigned URLs signed with these credentials pass (as S3 itself would check). */
+  credentials?: SigningCredentials;
+  /** Larger request bodies are refused up front with 413 (the emulator's own limit). */
+  maxBodyBytes?: number;
+}
+
+/** S3's response-* query parameters of presigned GETs, and the header each one overrides. */
+const responseOverrides: Record<string, string> = {
+  'response-content-type': 'content-type',
+  'response-content-language': 'content-language',
+  'response-expires': 'expires',
+  'response-cache-control': 'cache-control',
+  'response-content-disposition': 'content-disposition',
+  'response-content-encoding': 'content-encoding',
+};
+
+function s3Error(res: ServerResponse, status: number, code: string, message: string): void {
+  const escaped = message.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  send(res, status, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escaped}</Message></Error>`);
 }
 
 export interface FrontDoor {
@@ -141,11 +167,24 @@ const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 
  * Streams a request to the S3 emulator and its answer back, both ways
  * unbuffered (uploads can be large). The emulator sees its own host (a dotted
  * public host name would otherwise read as a virtual-hosted bucket) and the
- * path without the prefix; it does not check SigV4 signatures, so the
- * signature made for the public URL stays acceptable.
+ * path without the prefix. fauxqs does not check SigV4 signatures; with
+ * `credentials` the proxy does, for presigned URLs, as S3 would.
  */
-function proxyToS3(req: IncomingMessage, res: ServerResponse, proxy: { prefix: string; target: string }): Promise<void> {
+async function proxyToS3(req: IncomingMessage, res: ServerResponse, proxy: S3ProxyOptions): Promise<void> {
+  if (proxy.credentials) {
+    const [path = '/', rawQuery = ''] = (req.url ?? '/').split(/\?(.*)/s);
+    const check = checkPresignedRequest({ method: req.method ?? 'GET', path, rawQuery, headers: req.headers }, proxy.credentials);
+    if (!check.ok) {
+      req.resume();
+      return s3Error(res, check.status, check.code, check.message);
+    }
+  }
+  if (proxy.maxBodyBytes !== undefined && Number(req.headers['content-length'] ?? 0) > proxy.maxBodyBytes) {
+    req.resume();
+    return s3Error(res, 413, 'EntityTooLarge', `The local S3 emulator takes at most ${proxy.maxBodyBytes} bytes in one request: upload larger files with multipart upload.`);
+  }
   const target = new URL(proxy.target);
+  const overrides = new URL(req.url ?? '/', 'http://front-door').searchParams;
   const path = (req.url ?? '/').slice(proxy.prefix.length) || '/';
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.headers)) {
@@ -157,6 +196,13 @@ function proxyToS3(req: IncomingMessage, res: ServerResponse, proxy: { prefix: s
     const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: path.startsWith('/') ? path : `/${path}`, headers }, (answer) => {
       const out: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !hopByHop.has(name)) out[name] = value;
+      // fauxqs ignores response-* parameters; S3 applies them to successful GETs (download names of export links).
+      if ((req.method === 'GET' || req.method === 'HEAD') && (answer.statusCode ?? 500) < 300) {
+        for (const [param, header] of Object.entries(responseOverrides)) {
+          const value = overrides.get(param);
+          if (value !== null) out[header] = value;
+        }
+      }
       res.writeHead(answer.statusCode ?? 502, out);
       answer.pipe(res);
       answer.on('end', () => resolveProxy());
@@ -166,7 +212,7 @@ function proxyToS3(req: IncomingMessage, res: ServerResponse, proxy: { prefix: s
       });
     });
     upstream.on('error', () => {
-      if (!res.headersSent) send(res, 502, { 'content-type': 'application/xml' }, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>The S3 emulator is not reachable.</Message></Error>');
+      if (!res.headersSent) s3Error(res, 502, 'ServiceUnavailable', 'The S3 emulator is not reachable.');
       else res.destroy();
       resolveProxy();
     });

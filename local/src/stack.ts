@@ -20,7 +20,7 @@ import { buckets, envNames, nameFor, notifications, queueDefinition, queues } fr
 import { migrateDatabase } from '@medlake/functions/adapters/migrate';
 import { OutboxMailer } from '@medlake/functions/adapters/mailer';
 import type { AwsEmulator } from './aws-emulator';
-import { startAwsEmulator } from './aws-emulator';
+import { emulatorMaxBodyBytes, startAwsEmulator } from './aws-emulator';
 import type { CodeDelivery, CognitoLocal } from './cognito';
 import { ensureUser, provisionUserPool, startCognitoLocal } from './cognito';
 import { LocalStackError } from './errors';
@@ -39,6 +39,8 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const defaultFunctionsRoot = join(repoRoot, 'functions', 'src');
 export const defaultWebRoot = join(repoRoot, 'web', 'dist');
 export const region = 'us-east-1';
+/** The credentials of everything local: the emulators accept any, the front door's /s3 path checks presigned URLs against these. */
+export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export interface QueueSettings {
   visibilityTimeoutSeconds?: number;
@@ -250,8 +252,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     ]);
 
-    const s3 = new S3Client({ endpoint: emulator.endpoint, region, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const sqs = new SQSClient({ endpoint: emulator.endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const s3 = new S3Client({ endpoint: emulator.endpoint, region, forcePathStyle: true, credentials: localCredentials });
+    const sqs = new SQSClient({ endpoint: emulator.endpoint, region, credentials: localCredentials });
     stoppers.push(async () => {
       s3.destroy();
       sqs.destroy();
@@ -268,7 +270,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       webRoot,
       viewerRoot: options.viewerRoot ?? join(webRoot, 'viewer'),
       functionsRoot,
-      s3Proxy: { prefix: '/s3', target: emulator.endpoint },
+      s3Proxy: { prefix: '/s3', target: emulator.endpoint, credentials: localCredentials, maxBodyBytes: emulatorMaxBodyBytes },
       ...(options.requestLog ? { log: options.requestLog } : {}),
     }).catch((error: unknown) => {
       if (error instanceof Error && /already in use/.test(error.message)) throw new LocalStackError('port_in_use', error.message);
@@ -282,8 +284,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [envNames.stage]: stage,
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
       AWS_ENDPOINT_URL_S3: emulator.endpoint,
       AWS_ENDPOINT_URL_SQS: emulator.endpoint,
       AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
