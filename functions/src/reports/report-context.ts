@@ -23,3 +23,8 @@ export async function reportContextFromEnv(env: NodeJS.ProcessEnv = process.env,
   const [key, vault] = await Promise.all([deidKey(env), phiVaultFromEnv(env)]);
   return { db, key, vault, deidOptions: parseDeidOptions(env[envNames.deidOptions]) };
 }
+
+/** The report context of the ingest worker: its pool, key and options, the container's vault. */
+export async function reportContextFor(ingest: { db: pg.Pool; key: Uint8Array; deidOptions: DeidOptions }, env: NodeJS.ProcessEnv = process.env): Promise<ReportContext> {
+  return { db: ingest.db, key: ingest.key, deidOptions: ingest.deidOptions, vault: await phiVaultFromEnv(env) };
+}

@@ -6,7 +6,7 @@
  */
 import type { Segment } from '@medlake/shared/reports/highlight';
 import { headlineSegments, headlineStart, headlineStop, similarWordSegments } from '@medlake/shared/reports/highlight';
-import { normalizeReportQuery } from '@medlake/shared/reports/search-text';
+import { highlightQueryText, normalizeReportQuery } from '@medlake/shared/reports/search-text';
 import type { Queryable } from '../adapters/database';
 
 export interface ReportVersionSummary {
@@ -116,21 +116,21 @@ export class ReportStore {
     const normalized = normalizeReportQuery(query);
     const plain = isPlainWords(normalized);
     const result = await this.db.query<{ study_uid: string; current_version: number; text: string; fulltext: boolean; score: number; headline: string; patient_id: string; study_date: string | null; modalities: string[]; description: string | null; total: string }>(
-      `WITH q AS (SELECT medlake_report_query($1) AS widened, websearch_to_tsquery('medlake_report', $1) AS exact),
+      `WITH q AS (SELECT medlake_report_query($1) AS widened, websearch_to_tsquery('medlake_report', $1) AS exact, medlake_report_query($6) AS marked),
        hits AS (
          SELECT r.study_uid, r.current_version, r.text, r.search_tsv @@ q.widened AS fulltext,
            ts_rank_cd(r.search_tsv, q.widened) + 2 * ts_rank_cd(r.search_tsv, q.exact) + CASE WHEN $2 THEN word_similarity($1, r.search_text) / 10 ELSE 0 END AS score,
-           q.widened
+           q.marked
          FROM reports r CROSS JOIN q
          WHERE r.search_tsv @@ q.widened OR ($2 AND $1 <% r.search_text)
        )
        SELECT h.study_uid, h.current_version, h.fulltext, h.score::float8 AS score,
-         CASE WHEN h.fulltext THEN ts_headline('medlake_report', h.text, h.widened, $5) ELSE h.text END AS headline,
+         CASE WHEN h.fulltext THEN ts_headline('medlake_report', h.text, h.marked, $5) ELSE h.text END AS headline,
          s.patient_id, to_char(s.study_date, 'YYYY-MM-DD') AS study_date, s.modalities, s.description, count(*) OVER () AS total, h.text
        FROM hits h JOIN studies s ON s.study_uid = h.study_uid
        ORDER BY h.score DESC, s.study_date DESC NULLS LAST, h.study_uid
        LIMIT $3 OFFSET $4`,
-      [normalized, plain, page.limit, page.offset, headlineOptions],
+      [normalized, plain, page.limit, page.offset, headlineOptions, highlightQueryText(query)],
     );
     return {
       query,

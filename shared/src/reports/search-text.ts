@@ -71,3 +71,20 @@ export function stripControlCharacters(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
 }
+
+/**
+ * The words to mark in a hit, as one "or" query: the query's words (phrases
+ * and exclusions dropped) plus the other form of any abbreviation among them,
+ * so a report that writes "ETT" is highlighted for "endotracheal tube".
+ */
+export function highlightQueryText(query: string): string {
+  const normalized = normalizeReportQuery(query).replace(/(^|\s)-\S+/g, ' ').replace(/["()]/g, ' ');
+  const words = normalized.split(/\s+/).filter((w) => w && w !== 'or');
+  const joined = ` ${words.join(' ')} `;
+  const extra: string[] = [];
+  for (const alias of aliases) {
+    if (joined.includes(` ${alias.abbreviation} `)) extra.push(...alias.expansion.split(' '));
+    if (joined.includes(` ${alias.expansion} `)) extra.push(alias.abbreviation);
+  }
+  return [...new Set([...words, ...extra])].join(' or ');
+}
