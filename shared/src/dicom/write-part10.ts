@@ -45,8 +45,11 @@ class Writer {
   position = 0;
 
   constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
+    // Uninitialized memory saves zero-filling ~0.5 MB per instance: every byte is written below (the
+    // preamble explicitly), and writePart10 checks that the write position lands exactly on the end.
+    this.bytes = Buffer.allocUnsafeSlow(size);
+    this.bytes.fill(0, 0, 128);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 
   tag(tag: number, littleEndian: boolean): void {
@@ -128,5 +131,6 @@ export function writePart10(meta: OutElement[], dataset: OutDataset): WrittenPar
   const placed = new Map<number, number>();
   for (const element of dataset.elements) writer.element(element, dataset.encoding, placed);
   if (writer.position !== total) throw new Error(`Part 10 writer size mismatch: ${writer.position} != ${total}`);
-  return { bytes: writer.bytes, placed };
+  // A plain Uint8Array view for callers (no Buffer methods leak into the domain API).
+  return { bytes: new Uint8Array(writer.bytes.buffer, writer.bytes.byteOffset, writer.bytes.byteLength), placed };
 }
