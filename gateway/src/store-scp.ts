@@ -343,6 +343,8 @@ class StoreScp extends Scp {
 
   override abort(): void {
     if (!this.closedByUs) this.options.log.warn('association aborted by the sender', { calling: this.associationInfo.calling, peer: this.associationInfo.peer });
+    // After an A-ABORT nothing more may come on this connection: close it now rather than at the PDU timeout.
+    (this as unknown as { socket: Socket }).socket.destroy();
   }
 }
 
