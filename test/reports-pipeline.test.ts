@@ -6,7 +6,9 @@
  * every planted typo query finding its report.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseStudyFilter } from '@medlake/shared/query/study-filter';
 import { foldForSearch } from '@medlake/shared/reports/fold-text';
+import { listStudies } from '@medlake/functions/api/studies';
 import type { ReportContext } from '@medlake/functions/reports/report-context';
 import { ingestReportObject } from '@medlake/functions/reports/ingest-report-object';
 import { linkWaitingReports, submitReport } from '@medlake/functions/reports/report-intake';
@@ -227,5 +229,23 @@ describe('the synthetic corpus', () => {
       }
     }
     expect(misses).toEqual([]);
+  });
+
+  it('the study filter finds studies by report text (typos too) or description, and by hasReport', async () => {
+    const list = (query: string) => listStudies(parseStudyFilter(new URLSearchParams(`${query}&limit=200`)), database.pool);
+    const pneumonia = await list('q=pnemonia');
+    for (const id of ['r01', 'r02', 'r17']) expect(pneumonia.items.map((i) => i.studyInstanceUID)).toContain(uidOf.get(id));
+    expect((await list('q=pneumonia')).items.map((i) => i.studyInstanceUID)).toContain(uidOf.get('r33'));
+    expect(pneumonia.items.every((i) => i.hasReport)).toBe(true);
+    const byDescription = await list('q=triphasic');
+    expect(byDescription.items.map((i) => i.studyInstanceUID)).toEqual([uidOf.get('r10')]);
+    const withCt = await list('q=pnemonia&modality=CT');
+    expect(withCt.items.every((i) => i.modalities.includes('CT'))).toBe(true);
+    expect(withCt.total).toBeLessThan(pneumonia.total);
+    const withoutReport = await list('hasReport=false');
+    expect(withoutReport.items.length).toBeGreaterThan(0);
+    expect(withoutReport.items.every((i) => !i.hasReport)).toBe(true);
+    const withReport = await list('hasReport=true');
+    expect(withReport.total).toBe(corpus.length);
   });
 });

@@ -30,7 +30,7 @@ export interface StudySummary {
   bodyParts: string[];
   numSeries: number;
   numInstances: number;
-  /** Reports and labels are not stored yet: always false / empty until they are. */
+  /** Whether the study has a (de-identified) report. Labels are not stored yet: always empty until they are. */
   hasReport: boolean;
   labels: string[];
 }
@@ -57,6 +57,7 @@ interface StudyRow {
   body_parts: string[];
   num_series: number;
   num_instances: number;
+  has_report: boolean;
 }
 
 function isoDate(value: Date | null): string | null {
@@ -78,7 +79,7 @@ export function studySummary(row: StudyRow): StudySummary {
     bodyParts: row.body_parts,
     numSeries: row.num_series,
     numInstances: row.num_instances,
-    hasReport: false,
+    hasReport: row.has_report,
     labels: [],
   };
 }

@@ -3,6 +3,7 @@
  * /api/studies pages with it, exports and subscriptions select with it.
  * Values are parameters only.
  */
+import { hasReportColumn, hasReportSql, normalizeReportQuery, reportMatchSql } from '../reports/report-filter-sql';
 import { QueryError } from './errors';
 import type { StudyFilter, StudySort } from './study-filter';
 import type { SqlQuery } from './sql';
@@ -17,12 +18,11 @@ const sortColumns: Record<StudySort, string> = {
 };
 
 export const studyListColumns = `s.study_uid, s.patient_id, p.sex AS patient_sex, s.patient_age, s.study_date, s.study_time, s.accession_number,
-  s.modalities, s.description, s.body_parts, s.num_series, s.num_instances`;
+  s.modalities, s.description, s.body_parts, s.num_series, s.num_instances, ${hasReportColumn('s')}`;
 
 /** The WHERE clause (with its parameters) selecting the filter's studies. */
 export function studyFilterWhere(filter: StudyFilter, params: SqlParameters): string {
   if (filter.labels.length > 0) throw new QueryError('filter_not_available', 'label', 'Filtering by label is not available yet: labels arrive with annotations.');
-  if (filter.hasReport !== undefined) throw new QueryError('filter_not_available', 'hasReport', 'Filtering by report is not available yet: reports are not stored yet.');
   const where: string[] = [];
   if (filter.patientId) where.push(`s.patient_id = ${params.add(filter.patientId)}`);
   if (filter.sex) where.push(`p.sex = ${params.add(filter.sex)}`);
@@ -33,10 +33,14 @@ export function studyFilterWhere(filter: StudyFilter, params: SqlParameters): st
   if (filter.dateTo) where.push(`s.study_date <= ${params.add(filter.dateTo)}::date`);
   if (filter.modalities.length) where.push(`s.modalities && ${params.add(filter.modalities)}::text[]`);
   if (filter.bodyParts.length) where.push(`s.body_parts && ${params.add(filter.bodyParts)}::text[]`);
+  if (filter.hasReport !== undefined) where.push(hasReportSql('s', filter.hasReport));
+  // q: every word in the study or a series description, or the report text matching q (typo-tolerant).
+  const descriptionWords: string[] = [];
   for (const word of (filter.q ?? '').split(/\s+/).filter(Boolean)) {
     const pattern = params.add(`%${likeLiteral(word.toLowerCase())}%`);
-    where.push(`(lower(s.description) LIKE ${pattern} OR EXISTS (SELECT 1 FROM series sq WHERE sq.study_uid = s.study_uid AND lower(sq.description) LIKE ${pattern}))`);
+    descriptionWords.push(`(lower(s.description) LIKE ${pattern} OR EXISTS (SELECT 1 FROM series sq WHERE sq.study_uid = s.study_uid AND lower(sq.description) LIKE ${pattern}))`);
   }
+  if (descriptionWords.length) where.push(`((${descriptionWords.join(' AND ')}) OR ${reportMatchSql('s', params.add(normalizeReportQuery(filter.q ?? '')))})`);
   return where.length ? `WHERE ${where.join('\n  AND ')}` : '';
 }
 
