@@ -7,7 +7,7 @@
  * Requires dcmtk (installed by .ci/run).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,6 +170,26 @@ describe('medlake gateway (DICOM C-STORE receiver)', () => {
     expect(stderr).toMatch(/stopped stored=7 failedStores=0 uploaded=7 stillBuffered=0/);
     // No PHI in the log: not the patient, not one original UID.
     for (const secret of ['Gateway^Patient^A', 'GW-PID-A', ...uids]) expect(stderr).not.toContain(secret);
+  });
+
+  it('moves an instance the server rejects to rejected/ with the reason (the sender had its success)', async () => {
+    const { files } = writeStudy(join(work, 'study-e'), 2, 'Gateway^Patient^E', 'GW-PID-E');
+    // Without a Study Instance UID the ingest must refuse the instance.
+    const erased = dcmtk('dcmodify', ['-nb', '-e', '(0020,000d)', files[1] as string]);
+    expect(erased.status, erased.output).toBe(0);
+    const gateway = await startGateway('rejects');
+    const pushed = storescu(gateway.port, files);
+    expect(pushed.status, pushed.output).toBe(0);
+    await waitFor('the buffer to drain', () => (buffered(gateway.dir).length === 0 ? true : undefined));
+    const rejected = readdirSync(join(gateway.dir, 'rejected')).sort();
+    expect(rejected).toHaveLength(2);
+    const reasonFile = rejected.find((n) => n.endsWith('.reason.json')) as string;
+    expect(rejected).toContain(reasonFile.replace(/\.reason\.json$/, ''));
+    const reason = JSON.parse(readFileSync(join(gateway.dir, 'rejected', reasonFile), 'utf8')) as { reason: string; uploadId: string };
+    expect(reason.reason).toMatch(/Study Instance UID/);
+    const { stderr } = await gateway.stop();
+    expect(stderr).toMatch(/instance rejected by the server; kept in rejected\//);
+    expect(stderr).toMatch(/uploaded=2 stillBuffered=0/);
   });
 
   it('refuses callers outside the allow-list and the wrong called AE title', async () => {
