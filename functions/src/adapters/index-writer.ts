@@ -129,6 +129,15 @@ function sameFile(row: SourceRow, origin: InstanceOrigin): boolean {
   return origin.uploadId !== undefined && row.upload_id === origin.uploadId && row.file_index === (origin.fileIndex ?? null);
 }
 
+export interface IndexWriterHooks {
+  /**
+   * After a batch committed: the studies it published into or met again
+   * (reports waiting for them are linked). A failure fails the batch, whose
+   * retry meets the same studies and calls the hook again.
+   */
+  studiesIndexed?(studyUids: readonly string[]): Promise<void>;
+}
+
 export class IndexWriter {
   private readonly putLimit = pLimit(8);
 
@@ -136,10 +145,18 @@ export class IndexWriter {
     private readonly db: pg.Pool,
     private readonly archive: Archive,
     private readonly vault: PhiVault,
+    private readonly hooks: IndexWriterHooks = {},
   ) {}
 
   /** Stores and indexes a batch; outcomes in the order of `items`. */
   async writeBatch(items: readonly InstanceToIndex[]): Promise<IndexOutcome[]> {
+    const outcomes = await this.writeCommitted(items);
+    const studies = [...new Set(outcomes.filter((o) => o.outcome !== 'held').map((o) => o.studyUid))].sort();
+    if (studies.length > 0) await this.hooks.studiesIndexed?.(studies);
+    return outcomes;
+  }
+
+  private async writeCommitted(items: readonly InstanceToIndex[]): Promise<IndexOutcome[]> {
     if (items.length === 0) return [];
     const client = await this.db.connect();
     try {

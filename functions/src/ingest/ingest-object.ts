@@ -12,6 +12,8 @@ import { open } from 'node:fs/promises';
 import { isZip, looksLikeDicom } from '@medlake/shared/dicom/parse-part10';
 import type { FileOutcome, InstanceCounts, UploadFileRecord } from '../adapters/upload-records';
 import type { QuarantinedObject } from '../adapters/quarantine';
+import { ingestReportObject, isReportObject } from '../reports/ingest-report-object';
+import { reportContextFor } from '../reports/report-context';
 import { ChecksumMismatch } from '../adapters/quarantine';
 import type { IngestContext } from './ingest-context';
 import type { StoreResult } from './store-instance';
@@ -98,6 +100,11 @@ async function processObject(object: QuarantinedObject, file: UploadFileRecord, 
   const first = await head(object);
 
   if (isZip(first)) return processZip(object, origin, context);
+  // Textual reports (CSV batches, text files) take the report pipeline.
+  if (!looksLikeDicom(first) && isReportObject(first, file.name)) {
+    const bytes = object.kind === 'memory' ? object.bytes : await readFile(object.path);
+    return ingestReportObject(await reportContextFor(context), { bytes, fileName: file.name, uploadId: file.uploadId, fileIndex: file.index });
+  }
   if (!looksLikeDicom(first)) {
     return rejectedFile('The file is neither DICOM (Part 10) nor a zip archive of DICOM files.', received);
   }
