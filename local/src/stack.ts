@@ -302,6 +302,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [envNames.deidKeyFile]: deidKeyFile,
       [envNames.phiVaultMasterKeyFile]: vaultKeyFile,
       [envNames.mailOutboxDir]: outboxDir,
+      // Above this size the upload API hands out multipart URLs: locally below the emulator's 11 MiB request limit.
+      UPLOAD_MULTIPART_THRESHOLD_BYTES: process.env.UPLOAD_MULTIPART_THRESHOLD_BYTES || String(10 * 1024 * 1024),
     };
     if (options.setProcessEnv !== false) {
       for (const [name, value] of Object.entries(env)) {
