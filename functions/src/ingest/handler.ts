@@ -17,12 +17,10 @@ import { queueDefinition } from '@medlake/shared/resources';
 import type { IngestContext } from './ingest-context';
 import { ingestContextFromEnv } from './ingest-context';
 import type { FileRef, QuarantineObjectRef } from './ingest-object';
-import { ingestObject, resolveUploadFile } from './ingest-object';
+import { ingestObject, resolveUploadFile, unprocessableReason } from './ingest-object';
 
 const logger = new Logger({ serviceName: 'medlake-ingest' });
 const processor = new BatchProcessor(EventType.SQS);
-
-export const unprocessableReason = 'The file could not be processed (repeated internal errors); it was kept in quarantine for an administrator.';
 
 /** The S3 objects named by one SQS message (an S3 event; the s3:TestEvent S3 sends on configuration has none). */
 export function objectsOf(record: SQSRecord): QuarantineObjectRef[] {

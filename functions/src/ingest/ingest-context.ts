@@ -42,28 +42,34 @@ export function ingestContextFromEnv(env: NodeJS.ProcessEnv = process.env): Prom
     void closeIngestContext();
     contextUrl = env[envNames.databaseUrl];
   }
-  context ??= (async () => {
-    const settings = ingestSettings(env);
-    const url = env[envNames.databaseUrl];
-    if (!url) throw new Error(`${envNames.databaseUrl} is not set`);
-    const db = new pg.Pool({ ...connectionConfig(url, env), max: 4, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
-    db.on('error', () => undefined);
-    const [key, vault] = await Promise.all([deidKey(env), phiVaultFromEnv(env)]);
-    const writer = new IndexWriter(db, archiveFromEnv(env), vault);
-    return {
-      key,
-      deidOptions: parseDeidOptions(env[envNames.deidOptions]),
-      settings,
-      db,
-      records: new UploadRecords(db),
-      quarantine: quarantineFromEnv(env),
-      batcher: new IndexBatcher((items) => writer.writeBatch(items), { maxBatch: settings.indexBatchSize, lingerMs: 4, maxInFlight: 3 }),
-    };
-  })().catch((error: unknown) => {
+  context ??= createIngestContext(env).catch((error: unknown) => {
     context = undefined;
     throw error;
   });
   return context;
+}
+
+/**
+ * A new, independent context (own pool and index batcher): what a separate
+ * Lambda container has. Handlers use `ingestContextFromEnv`.
+ */
+export async function createIngestContext(env: NodeJS.ProcessEnv = process.env): Promise<IngestContext> {
+  const settings = ingestSettings(env);
+  const url = env[envNames.databaseUrl];
+  if (!url) throw new Error(`${envNames.databaseUrl} is not set`);
+  const db = new pg.Pool({ ...connectionConfig(url, env), max: 4, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
+  db.on('error', () => undefined);
+  const [key, vault] = await Promise.all([deidKey(env), phiVaultFromEnv(env)]);
+  const writer = new IndexWriter(db, archiveFromEnv(env), vault);
+  return {
+    key,
+    deidOptions: parseDeidOptions(env[envNames.deidOptions]),
+    settings,
+    db,
+    records: new UploadRecords(db),
+    quarantine: quarantineFromEnv(env),
+    batcher: new IndexBatcher((items) => writer.writeBatch(items), { maxBatch: settings.indexBatchSize, lingerMs: 4, maxInFlight: 3 }),
+  };
 }
 
 /** Closes the container's pool (local processes and tests; Lambda never needs it). */

@@ -36,6 +36,8 @@ export interface FileRef {
 export interface FileReport extends FileRef, FileOutcome {}
 
 const sniffBytes = 512;
+/** The reason of a file whose message failed on every receive (it goes to the dead-letter queue). */
+export const unprocessableReason = 'The file could not be processed (repeated internal errors); it was kept in quarantine for an administrator.';
 const checksumReason = 'The uploaded bytes do not match the SHA-256 declared for this file (damaged or different file); upload it again.';
 
 /** The upload file of an object, registering objects nobody announced. */
