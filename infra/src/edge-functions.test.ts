@@ -1,0 +1,92 @@
+/**
+ * The CloudFront Functions, run as source text the way CloudFront runs them
+ * (a top-level `handler(event)`), on viewer requests in CloudFront's event shape.
+ */
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { csrfCookie, csrfHeader, sessionCookie } from '@medlake/functions/auth/session-cookies';
+import { sessionBearerSource, spaRoutingSource } from './edge-functions';
+
+interface ViewerRequest {
+  method: string;
+  uri: string;
+  headers: Record<string, { value: string }>;
+  cookies: Record<string, { value: string }>;
+}
+
+function load(source: string): (event: { request: ViewerRequest }) => ViewerRequest {
+  const sandbox: { handler?: (event: { request: ViewerRequest }) => ViewerRequest } = {};
+  runInNewContext(`${source}\nthis.handler = handler;`, sandbox);
+  if (!sandbox.handler) throw new Error('no handler');
+  return sandbox.handler;
+}
+
+function request(method: string, uri: string, cookies: Record<string, string> = {}, headers: Record<string, string> = {}): ViewerRequest {
+  return {
+    method,
+    uri,
+    headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, { value: v }])),
+    cookies: Object.fromEntries(Object.entries(cookies).map(([k, v]) => [k, { value: v }])),
+  };
+}
+
+describe('session cookie → Authorization (CSRF-checked)', () => {
+  const handler = load(sessionBearerSource);
+  const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+
+  it('a GET with the session cookie reaches the authorizer as a Bearer token', () => {
+    const out = handler({ request: request('GET', '/dicomweb/studies', { [sessionCookie]: token }) });
+    expect(out.headers.authorization).toEqual({ value: `Bearer ${token}` });
+  });
+
+  it('a state-changing request carries the token only when X-CSRF-Token matches the CSRF cookie', () => {
+    const ok = handler({ request: request('POST', '/api/uploads', { [sessionCookie]: token, [csrfCookie]: 'abc' }, { [csrfHeader]: 'abc' }) });
+    expect(ok.headers.authorization?.value).toBe(`Bearer ${token}`);
+    for (const [cookies, headers] of [
+      [{ [sessionCookie]: token, [csrfCookie]: 'abc' }, {}],
+      [{ [sessionCookie]: token, [csrfCookie]: 'abc' }, { [csrfHeader]: 'abd' }],
+      [{ [sessionCookie]: token }, { [csrfHeader]: 'abc' }],
+      [{ [sessionCookie]: token, [csrfCookie]: '' }, { [csrfHeader]: '' }],
+    ] as const) {
+      for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+        const out = handler({ request: request(method, '/api/users/x/approve', cookies, headers) });
+        expect(out.headers.authorization, `${method} ${JSON.stringify(headers)}`).toBeUndefined();
+      }
+    }
+  });
+
+  it('leaves an explicit Authorization header (gateways, scripts) and cookie-less requests alone', () => {
+    const explicit = handler({ request: request('POST', '/api/uploads', { [sessionCookie]: token }, { authorization: 'Bearer other' }) });
+    expect(explicit.headers.authorization).toEqual({ value: 'Bearer other' });
+    const anonymous = handler({ request: request('GET', '/api/health') });
+    expect(anonymous.headers.authorization).toBeUndefined();
+  });
+});
+
+describe('SPA routing', () => {
+  const handler = load(spaRoutingSource);
+  const route = (uri: string) => handler({ request: request('GET', uri) }).uri;
+
+  it('client routes of the SPA get /index.html, even with DICOM UIDs in the path', () => {
+    expect(route('/')).toBe('/index.html');
+    expect(route('/studies')).toBe('/index.html');
+    expect(route('/studies/2.25.301765842118243470386224375837206542031')).toBe('/index.html');
+    expect(route('/admin/users/someone')).toBe('/index.html');
+  });
+
+  it('the viewer\'s routes get the viewer\'s index.html', () => {
+    expect(route('/viewer')).toBe('/viewer/index.html');
+    expect(route('/viewer/')).toBe('/viewer/index.html');
+    expect(route('/viewer/viewer')).toBe('/viewer/index.html');
+  });
+
+  it('files keep their path', () => {
+    for (const uri of ['/assets/index-abc123.js', '/favicon.svg', '/viewer/app-config.js', '/viewer/1602.bundle.94f12cceab7c2762.js', '/viewer/0ddf166f7a343eda.wasm', '/index.html']) {
+      expect(route(uri)).toBe(uri);
+    }
+  });
+
+  it('a path that merely starts like the viewer is an SPA route', () => {
+    expect(route('/viewers')).toBe('/index.html');
+  });
+});
