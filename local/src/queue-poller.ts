@@ -50,7 +50,10 @@ export interface PollerStatus {
 
 export interface QueuePoller {
   status(): PollerStatus;
-  stop(): Promise<void>;
+  /** Settles after the first attempt to load the handler (status() is then meaningful). */
+  ready: Promise<void>;
+  /** Stops polling; waits for a batch in progress up to `graceMs` (default 10 s), then leaves it (it is delivered again later, as after a Lambda timeout). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** One SQS message as a Lambda SQSRecord. */
@@ -112,6 +115,8 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
   const { id, log } = options;
   const abort = new AbortController();
   const status: PollerStatus = { id, state: 'polling', busy: false, invocations: 0, failedMessages: 0 };
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
   let handler: SqsHandler | undefined;
   let reportedMissing = false;
   let reportedLoadError: string | undefined;
@@ -179,6 +184,7 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
   const loop = (async () => {
     while (!abort.signal.aborted) {
       handler ??= await loadHandler();
+      markReady();
       if (!handler) {
         await sleep(2_000);
         continue;
@@ -213,13 +219,18 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
       }
     }
     status.state = 'stopped';
+    markReady();
   })();
 
   return {
     status: () => ({ ...status }),
-    async stop() {
+    ready,
+    async stop(graceMs = 10_000) {
       abort.abort();
-      await loop;
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = await Promise.race([loop.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs)))]);
+      clearTimeout(timer);
+      if (gaveUp) log(`queue ${id}: stopped while a batch was still being handled; its messages will be delivered again`);
     },
   };
 }

@@ -343,6 +343,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       pollers[queue.id] = poller;
       stoppers.push(() => poller.stop());
     }
+    // Missing or broken handler modules are reported before the stack says it is up.
+    await Promise.all(Object.values(pollers).map((p) => p.ready));
 
     let stopped: Promise<void> | undefined;
     return {
