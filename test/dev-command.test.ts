@@ -166,6 +166,18 @@ describe('npm run dev', () => {
     expect(await stopWithCtrlC(dev)).toBe(0);
   });
 
+  it('a second start on the same data directory is refused while the first runs', async () => {
+    const first = startDev(port);
+    await waitForOutput(first, /Press Ctrl-C to stop/);
+    const other = await freePortBlock();
+    const second = startDev(other);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(/^medlake: medlake is already running from .* \(pid \d+\): stop it first, or use another MEDLAKE_DATA_DIR\.$/m);
+    // The first one was not disturbed.
+    expect((await fetch(`http://localhost:${port}/api/health`)).status).toBe(200);
+    expect(await stopWithCtrlC(first)).toBe(0);
+  });
+
   it('a port already in use is one clear line, not a stack trace', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));

@@ -4,6 +4,7 @@
  */
 export type LocalStackErrorCode =
   | 'port_in_use'
+  | 'data_dir_in_use'
   | 'postgres_locked'
   | 'postgres_failed'
   | 'database_unreachable'

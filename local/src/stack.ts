@@ -9,7 +9,7 @@
  * It sets process.env for the handlers, as Lambda's configuration would.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -29,7 +29,7 @@ import { startFrontDoor } from './front-door';
 import { ensureKeyFile } from './key-files';
 import type { PostgresServer } from './postgres';
 import { startPostgres, stopStalePostmaster } from './postgres';
-import { freePort, portInUse } from './processes';
+import { freePort, isAlive, portInUse } from './processes';
 import type { QueuePoller } from './queue-poller';
 import { startQueuePoller } from './queue-poller';
 import type { S3EventBridge } from './s3-event-bridge';
@@ -185,20 +185,65 @@ async function pickPort(wanted: number | undefined, fallback: number | undefined
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
   const dataDir = resolve(options.dataDir);
-  const stage = options.stage ?? 'local';
-  const host = options.host ?? '127.0.0.1';
   const notes: string[] = [];
 
+  const release = claimDataDir(dataDir);
+  try {
+    return await startClaimed(options, dataDir, notes, log, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/**
+ * One stack per data directory: a lock file names the process using it. A
+ * live owner means "already running"; a dead one means its PostgreSQL, if
+ * still up, is stale and may be stopped.
+ */
+function claimDataDir(dataDir: string): () => void {
+  const lock = join(dataDir, 'stack.pid');
+  if (existsSync(lock)) {
+    const owner = Number(readFileSync(lock, 'utf8').trim());
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner) && isNodeProcess(owner)) {
+      throw new LocalStackError('data_dir_in_use', `medlake is already running from ${dataDir} (pid ${owner}): stop it first, or use another MEDLAKE_DATA_DIR.`);
+    }
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(lock, `${process.pid}\n`);
+  return () => {
+    try {
+      if (readFileSync(lock, 'utf8').trim() === String(process.pid)) rmSync(lock, { force: true });
+    } catch {
+      // Already gone (reset, or the directory was removed).
+    }
+  };
+}
+
+function isNodeProcess(pid: number): boolean {
+  try {
+    return /node|tsx/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true; // No /proc: trust the pid.
+  }
+}
+
+async function startClaimed(options: LocalStackOptions, dataDir: string, notes: string[], log: (line: string) => void, release: () => void): Promise<LocalStack> {
+  const stage = options.stage ?? 'local';
+  const host = options.host ?? '127.0.0.1';
   // A PostgreSQL left running by a killed previous run holds the data files and its port.
   const stale = await stopStalePostmaster(join(dataDir, 'postgres'));
   if (stale !== undefined) notes.push(`stopped a PostgreSQL server left running by a previous run (pid ${stale})`);
-  if (options.reset && existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
-  const firstStart = !existsSync(join(dataDir, 'admin-credentials.json')) && !existsSync(join(dataDir, 'postgres'));
+  if (options.reset && existsSync(dataDir)) {
+    for (const entry of readdirSync(dataDir)) if (entry !== 'stack.pid') rmSync(join(dataDir, entry), { recursive: true, force: true });
+  }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   for (const dir of ['logs', 'outbox', 'keys']) mkdirSync(join(dataDir, dir), { recursive: true, mode: 0o700 });
   const outboxDir = join(dataDir, 'outbox');
   const deidKeyFile = join(dataDir, 'keys', 'deid.key');
   const vaultKeyFile = join(dataDir, 'keys', 'phi-vault-master.key');
+  // The de-identification key is the lake's identity: without it, this is a new lake.
+  const firstStart = !existsSync(deidKeyFile);
   if (ensureKeyFile(deidKeyFile).created) log(`created the de-identification key ${deidKeyFile}`);
   if (ensureKeyFile(vaultKeyFile).created) log(`created the PHI vault master key ${vaultKeyFile}`);
   const admin = resolveAdmin(dataDir, options.admin ?? adminFromEnv());
@@ -360,7 +405,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       pollers,
       bridge: bridge as S3EventBridge,
       notes,
-      stop: () => (stopped ??= stopAll()),
+      stop: () => (stopped ??= stopAll().finally(release)),
     };
   } catch (error) {
     await stopAll();
