@@ -12,6 +12,7 @@ import type { HttpRequest } from '../http/router';
 import type { HttpResult } from '../http/types';
 import { notAcceptable, parseAccept, typeMatches } from './accept';
 import { archiveReader } from './archive-reader';
+import { frameCache } from './frame-cache';
 import { binary } from '../http/response';
 import { buildMultipart, newBoundary } from './multipart';
 import { auditStudyAccess } from './study-access';
@@ -115,13 +116,19 @@ export async function readFrames(source: FrameSource, frames: readonly number[])
   const order = ranges.map((r, i) => ({ r, i })).sort((a, b) => a.r[0] - b.r[0]);
   const out: Buffer[] = new Array<Buffer>(frames.length);
   const reader = archiveReader();
+  const cache = frameCache();
   const maxGapBytes = 64 * 1024;
   let group: typeof order = [];
   const flush = async () => {
     if (!group.length) return;
     const start = group[0]?.r[0] as number;
     const end = Math.max(...group.map((g) => g.r[0] + g.r[1]));
-    const bytes = await reader.range(source.archiveKey, start, end - start);
+    const cacheKey = `${source.archiveKey}|${start}|${end - start}`;
+    let bytes = cache.get(cacheKey);
+    if (!bytes) {
+      bytes = await reader.range(source.archiveKey, start, end - start);
+      cache.set(cacheKey, bytes);
+    }
     for (const g of group) {
       const fragments = source.frameFragments?.[(frames[g.i] as number) - 1];
       // A frame in several fragments is their values put together, without the item headers between them.
