@@ -53,7 +53,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, enab
     },
     onFileSent() {
       filesDone += 1;
-      filesBar?.update(filesDone, { shown: `${filesDone}/${filesTotal}`, rate: '' });
+      const perSecond = filesDone / Math.max(0.001, (Date.now() - startedAt) / 1000);
+      filesBar?.update(filesDone, { shown: `${filesDone}/${filesTotal}`, rate: `${perSecond.toFixed(1)} files/s` });
     },
     onPhase(phase) {
       if (phase === 'waiting') multibar.log('Waiting for the server to process the files…\n');
