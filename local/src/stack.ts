@@ -234,6 +234,7 @@ async function startClaimed(options: LocalStackOptions, dataDir: string, notes: 
   // A PostgreSQL left running by a killed previous run holds the data files and its port.
   const stale = await stopStalePostmaster(join(dataDir, 'postgres'));
   if (stale !== undefined) notes.push(`stopped a PostgreSQL server left running by a previous run (pid ${stale})`);
+  if (options.reset && options.databaseUrl) notes.push('--reset leaves the database in DATABASE_URL as it is');
   if (options.reset && existsSync(dataDir)) {
     for (const entry of readdirSync(dataDir)) if (entry !== 'stack.pid') rmSync(join(dataDir, entry), { recursive: true, force: true });
   }
