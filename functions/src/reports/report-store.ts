@@ -1,11 +1,12 @@
 /**
  * Reading reports: the current version, the version list, one version, the
- * submissions still waiting for their study, and the search (full text with
- * trigram-widened words, plus trigram word similarity for what full text
- * cannot split, e.g. German compounds), ranked, with highlight segments.
+ * submissions still waiting for their study, and the search: full text whose
+ * words are widened to similar known lexemes by trigrams (typos, spelling
+ * variants, compounds: medlake_report_query), ranked (exact words count
+ * double), with highlight segments.
  */
 import type { Segment } from '@medlake/shared/reports/highlight';
-import { headlineSegments, headlineStart, headlineStop, similarWordSegments } from '@medlake/shared/reports/highlight';
+import { headlineSegments, headlineStart, headlineStop } from '@medlake/shared/reports/highlight';
 import { highlightQueryText, normalizeReportQuery } from '@medlake/shared/reports/search-text';
 import type { Queryable } from '../adapters/database';
 
@@ -42,8 +43,7 @@ export interface ReportHit {
   studyInstanceUID: string;
   version: number;
   score: number;
-  /** How the report matched: full text (typo-widened words) or trigram similarity alone. */
-  matchedBy: 'fulltext' | 'trigram';
+  /** The report around the matches; `match` segments are the matched words (typo-widened). */
   highlights: Segment[];
   patientId: string;
   studyDate: string | null;
@@ -60,11 +60,6 @@ export interface ReportSearchResult {
 interface VersionRow { study_uid: string; version: number; text: string; created_at: Date; source: string; author_name: string | null; author_sub: string | null; reason: string | null; scrub_counts: Record<string, number>; current_version: number }
 
 const headlineOptions = `StartSel=${headlineStart}, StopSel=${headlineStop}, MaxFragments=3, MaxWords=20, MinWords=6, FragmentDelimiter=" … "`;
-
-/** A plain query (words only) may also match by trigram similarity; operators and phrases keep their full-text meaning. */
-function isPlainWords(normalized: string): boolean {
-  return !/["]|(^|\s)-\S|\bor\b/.test(normalized) && normalized.replace(/\s/g, '').length >= 4;
-}
 
 function summary(row: VersionRow): ReportVersionSummary {
   return { version: row.version, createdAt: row.created_at.toISOString(), source: row.source, author: row.author_name ?? row.author_sub, reason: row.reason, replaced: row.scrub_counts };
@@ -114,23 +109,26 @@ export class ReportStore {
 
   async search(query: string, page: { limit: number; offset: number }): Promise<ReportSearchResult> {
     const normalized = normalizeReportQuery(query);
-    const plain = isPlainWords(normalized);
-    const result = await this.db.query<{ study_uid: string; current_version: number; text: string; fulltext: boolean; score: number; headline: string; patient_id: string; study_date: string | null; modalities: string[]; description: string | null; total: string }>(
-      `WITH q AS (SELECT medlake_report_query($1) AS widened, websearch_to_tsquery('medlake_report', $1) AS exact, medlake_report_query($6) AS marked),
-       hits AS (
-         SELECT r.study_uid, r.current_version, r.text, r.search_tsv @@ q.widened AS fulltext,
-           ts_rank_cd(r.search_tsv, q.widened) + 2 * ts_rank_cd(r.search_tsv, q.exact) + CASE WHEN $2 THEN word_similarity($1, r.search_text) / 10 ELSE 0 END AS score,
-           q.marked
-         FROM reports r CROSS JOIN q
-         WHERE r.search_tsv @@ q.widened OR ($2 AND $1 <% r.search_text)
+    // The widened queries are scalar subqueries: computed once, then the GIN index answers.
+    const result = await this.db.query<{ study_uid: string; current_version: number; score: number; headline: string; patient_id: string; study_date: string | null; modalities: string[]; description: string | null; total: string }>(
+      `WITH hits AS (
+         SELECT r.study_uid, r.current_version, r.text,
+           ts_rank_cd(r.search_tsv, (SELECT medlake_report_query($1))) + 2 * ts_rank_cd(r.search_tsv, websearch_to_tsquery('medlake_report', $1)) AS score,
+           count(*) OVER () AS total
+         FROM reports r
+         WHERE r.search_tsv @@ (SELECT medlake_report_query($1))
+       ),
+       page AS (
+         SELECT h.*, s.patient_id, to_char(s.study_date, 'YYYY-MM-DD') AS study_date, s.modalities, s.description
+         FROM hits h JOIN studies s ON s.study_uid = h.study_uid
+         ORDER BY h.score DESC, s.study_date DESC NULLS LAST, h.study_uid
+         LIMIT $2 OFFSET $3
        )
-       SELECT h.study_uid, h.current_version, h.fulltext, h.score::float8 AS score,
-         CASE WHEN h.fulltext THEN ts_headline('medlake_report', h.text, h.marked, $5) ELSE h.text END AS headline,
-         s.patient_id, to_char(s.study_date, 'YYYY-MM-DD') AS study_date, s.modalities, s.description, count(*) OVER () AS total, h.text
-       FROM hits h JOIN studies s ON s.study_uid = h.study_uid
-       ORDER BY h.score DESC, s.study_date DESC NULLS LAST, h.study_uid
-       LIMIT $3 OFFSET $4`,
-      [normalized, plain, page.limit, page.offset, headlineOptions, highlightQueryText(query)],
+       SELECT p.study_uid, p.current_version, p.score::float8 AS score, p.patient_id, p.study_date, p.modalities, p.description, p.total,
+         ts_headline('medlake_report', p.text, (SELECT medlake_report_query($5)), $4) AS headline
+       FROM page p
+       ORDER BY p.score DESC, p.study_date DESC NULLS LAST, p.study_uid`,
+      [normalized, page.limit, page.offset, headlineOptions, highlightQueryText(query)],
     );
     return {
       query,
@@ -139,8 +137,7 @@ export class ReportStore {
         studyInstanceUID: r.study_uid,
         version: r.current_version,
         score: Math.round(r.score * 1e4) / 1e4,
-        matchedBy: r.fulltext ? 'fulltext' : 'trigram',
-        highlights: r.fulltext ? headlineSegments(r.headline) : similarWordSegments(r.text, normalized),
+        highlights: headlineSegments(r.headline),
         patientId: r.patient_id,
         studyDate: r.study_date,
         modalities: r.modalities,

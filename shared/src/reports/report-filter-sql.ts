@@ -11,7 +11,8 @@ export { normalizeReportQuery };
 
 /** True when the study's current report matches the (normalized) query in `placeholder`. */
 export function reportMatchSql(studyAlias: string, placeholder: string): string {
-  return `EXISTS (SELECT 1 FROM reports rq WHERE rq.study_uid = ${studyAlias}.study_uid AND rq.search_tsv @@ medlake_report_query(${placeholder}))`;
+  // The widened query is computed once (an uncorrelated scalar subquery), so the GIN index answers.
+  return `${studyAlias}.study_uid IN (SELECT rq.study_uid FROM reports rq WHERE rq.search_tsv @@ (SELECT medlake_report_query(${placeholder})))`;
 }
 
 export function hasReportSql(studyAlias: string, hasReport: boolean): string {
