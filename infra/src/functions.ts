@@ -46,7 +46,7 @@ export interface FunctionDefinition {
   /** Reads the de-identification key (pseudonyms, UID remapping, date shifts). */
   deidKey?: boolean;
   /** PHI vault key: `seal` = GenerateDataKey to encrypt originals, `open` = Decrypt to re-identify. */
-  vault?: 'seal' | 'open';
+  vault?: readonly ('seal' | 'open')[];
   /** Cognito admin API calls on the user pool (approve, groups, disable...). */
   userPoolAdmin?: boolean;
   /** Sends email through SES. */
@@ -71,14 +71,18 @@ export const functionCatalog: readonly FunctionDefinition[] = [
     timeoutSeconds: 29,
     http: '/api',
     buckets: {
-      quarantine: { access: ['presign-upload', 'read'], prefix: uploadPrefix },
+      // list: a multipart upload that S3 forgot must be a 404, not a 403 (keys hold no more than the objects the function may read).
+      quarantine: { access: ['presign-upload', 'read', 'list'], prefix: uploadPrefix },
       archive: { access: ['probe'] },
       exports: { access: ['read'] },
     },
     sendsTo: ['export'],
     probesQueues: ['ingest'],
     database: true,
-    vault: 'open',
+    // Reports submitted through the API are scrubbed with the patient's date shift; their originals go to the vault.
+    // Re-identification (vault `open`) is added with its route.
+    deidKey: true,
+    vault: ['seal'],
     userPoolAdmin: true,
   },
   {
@@ -91,7 +95,7 @@ export const functionCatalog: readonly FunctionDefinition[] = [
     buckets: { archive: { access: ['read', 'list', 'write'] } },
     database: true,
     deidKey: true,
-    vault: 'seal',
+    vault: ['seal'],
   },
   {
     name: 'ingest',
@@ -100,12 +104,12 @@ export const functionCatalog: readonly FunctionDefinition[] = [
     timeoutSeconds: 600,
     ephemeralStorageMb: 4096,
     buckets: {
-      quarantine: { access: ['read'], prefix: uploadPrefix },
+      quarantine: { access: ['read', 'list'], prefix: uploadPrefix },
       archive: { access: ['read', 'list', 'write'] },
     },
     database: true,
     deidKey: true,
-    vault: 'seal',
+    vault: ['seal'],
   },
   {
     name: 'export',

@@ -216,7 +216,7 @@ describe('functions', () => {
     for (const [, fn] of catalogFunctions()) {
       const name = String(fn.Properties.FunctionName).replace('medlake-dev-', '');
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(env.DEID_KEY_SECRET_ARN !== undefined, name).toBe(['ingest', 'dicomweb'].includes(name));
+      expect(env.DEID_KEY_SECRET_ARN !== undefined, name).toBe(['ingest', 'dicomweb', 'api'].includes(name));
       expect(env.PHI_VAULT_KMS_KEY_ID !== undefined, name).toBe(['ingest', 'dicomweb', 'api'].includes(name));
       expect(env.MAIL_FROM !== undefined, name).toBe(name === 'notify');
     }
@@ -303,12 +303,12 @@ describe('least privilege', () => {
       's3:AbortMultipartUpload': ['bucket:quarantine/incoming/*'],
       's3:ListMultipartUploadParts': ['bucket:quarantine/incoming/*'],
       's3:GetObject': ['bucket:exports/*', 'bucket:quarantine/incoming/*'],
-      's3:ListBucket': ['bucket:archive'],
+      's3:ListBucket': ['bucket:archive', 'bucket:quarantine'],
       'sqs:SendMessage': ['queue:export'],
       'sqs:GetQueueAttributes': ['queue:ingest'],
-      'secretsmanager:GetSecretValue': ['secret:database'],
-      'kms:Decrypt': ['key:data', 'key:vault'],
-      'kms:GenerateDataKey': ['key:data'],
+      'secretsmanager:GetSecretValue': ['secret:database', 'secret:deid'],
+      'kms:Decrypt': ['key:data'],
+      'kms:GenerateDataKey': ['key:data', 'key:vault'],
       ...Object.fromEntries(userPoolAdminActions.map((a) => [a, ['userpool']])),
     },
     dicomweb: {
@@ -326,7 +326,7 @@ describe('least privilege', () => {
       's3:PutObject': ['bucket:archive/*'],
       's3:AbortMultipartUpload': ['bucket:archive/*'],
       's3:ListMultipartUploadParts': ['bucket:archive/*'],
-      's3:ListBucket': ['bucket:archive'],
+      's3:ListBucket': ['bucket:archive', 'bucket:quarantine'],
       'secretsmanager:GetSecretValue': ['secret:database', 'secret:deid'],
       'kms:Decrypt': ['key:data'],
       'kms:GenerateDataKey': ['key:data', 'key:vault'],

@@ -203,7 +203,7 @@ export class Processing extends Construct {
       env[envNames.databaseSecretArn] = props.databaseSecret.secretArn;
     }
     if (definition.deidKey) env[envNames.deidKeySecretArn] = props.deidKeySecret.secretArn;
-    if (definition.vault) env[envNames.phiVaultKmsKeyId] = props.vaultKey.keyArn;
+    if (definition.vault?.length) env[envNames.phiVaultKmsKeyId] = props.vaultKey.keyArn;
     if (definition.mail) env[envNames.mailFrom] = config.mailFrom;
     for (const [name, dir] of Object.entries(definition.includeDirs ?? {})) env[name] = `/var/task/${basename(dir)}`;
     return env;
@@ -247,8 +247,8 @@ export class Processing extends Construct {
       statements.push(new iam.PolicyStatement({ sid: 'DeidKeySecret', actions: ['secretsmanager:GetSecretValue'], resources: [props.deidKeySecret.secretArn] }));
       dataKeyActions.add('kms:Decrypt');
     }
-    if (definition.vault) {
-      statements.push(new iam.PolicyStatement({ sid: definition.vault === 'seal' ? 'SealVault' : 'OpenVault', actions: [definition.vault === 'seal' ? 'kms:GenerateDataKey' : 'kms:Decrypt'], resources: [props.vaultKey.keyArn] }));
+    for (const use of definition.vault ?? []) {
+      statements.push(new iam.PolicyStatement({ sid: use === 'seal' ? 'SealVault' : 'OpenVault', actions: [use === 'seal' ? 'kms:GenerateDataKey' : 'kms:Decrypt'], resources: [props.vaultKey.keyArn] }));
     }
     if (definition.userPoolAdmin) {
       statements.push(new iam.PolicyStatement({ sid: 'UserPoolAdmin', actions: [...userPoolAdminActions], resources: [props.userPoolArn] }));
