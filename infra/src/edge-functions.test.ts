@@ -55,6 +55,11 @@ describe('session cookie → Authorization (CSRF-checked)', () => {
     }
   });
 
+  it('passes on the host the viewer used, whatever X-Forwarded-Host the viewer sent (DICOMweb links point back at the site)', () => {
+    const out = handler({ request: request('GET', '/dicomweb/studies', {}, { host: 'imaging.hospital.example', 'x-forwarded-host': 'evil.example' }) });
+    expect(out.headers['x-forwarded-host']).toEqual({ value: 'imaging.hospital.example' });
+  });
+
   it('leaves an explicit Authorization header (gateways, scripts) and cookie-less requests alone', () => {
     const explicit = handler({ request: request('POST', '/api/uploads', { [sessionCookie]: token }, { authorization: 'Bearer other' }) });
     expect(explicit.headers.authorization).toEqual({ value: 'Bearer other' });

@@ -18,6 +18,11 @@ import { csrfCookie, csrfHeader, sessionCookie } from '@medlake/functions/auth/s
  * the header only when X-CSRF-Token equals the CSRF cookie. Otherwise it goes
  * on as a cookie request: protected routes answer 401 at the authorizer, and
  * public routes reach the handler, which applies its own cookie rules.
+ *
+ * X-Forwarded-Host: API Gateway sees its own host name (the Host header is
+ * not forwarded), so the host the viewer used is passed on here, replacing
+ * any value the viewer sent: DICOMweb builds RetrieveURL and BulkDataURI
+ * links from it, and they must point back at this site.
  */
 export const sessionBearerSource = `
 var sessionCookie = ${JSON.stringify(sessionCookie)};
@@ -27,6 +32,7 @@ var safeMethods = { GET: true, HEAD: true, OPTIONS: true };
 
 function handler(event) {
   var request = event.request;
+  if (request.headers.host) request.headers['x-forwarded-host'] = { value: request.headers.host.value };
   if (request.headers.authorization) return request;
   var session = request.cookies[sessionCookie];
   if (!session || !session.value) return request;
