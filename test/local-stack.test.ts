@@ -302,3 +302,34 @@ describe('the mail outbox', () => {
     expect(mail).toMatchObject({ to: ['researcher@hospital.test'], text: 'Download: http://localhost/exports/1', html: '<a href="http://localhost/exports/1">Download</a>' });
   });
 });
+
+describe('a stack that cannot start', () => {
+  it('reports the failing component in a sentence and leaves no process behind', async () => {
+    const { mkdtempSync, readdirSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { startLocalStack } = await import('@medlake/local/stack');
+    const cognitoChildren = () =>
+      readdirSync('/proc')
+        .filter((entry) => /^\d+$/.test(entry))
+        .filter((pid) => {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+            return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cognito-local');
+          } catch {
+            return false;
+          }
+        });
+    const before = cognitoChildren();
+    const dir = mkdtempSync(join(tmpdir(), 'medlake-broken-'));
+    try {
+      // The database fails while the emulators are starting: they must be stopped, not orphaned.
+      await expect(
+        startLocalStack({ dataDir: dir, port: 0, componentPorts: { aws: 0, cognito: 0 }, databaseUrl: 'postgres://nobody:nothing@127.0.0.1:1/none', setProcessEnv: false }),
+      ).rejects.toMatchObject({ name: 'LocalStackError', code: 'database_unreachable', message: expect.stringMatching(/^The PostgreSQL in DATABASE_URL cannot be reached/) });
+      expect(cognitoChildren()).toEqual(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

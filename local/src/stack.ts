@@ -286,17 +286,20 @@ async function startClaimed(options: LocalStackOptions, dataDir: string, notes: 
     }));
     let bridge: S3EventBridge | undefined;
 
-    const [database, emulator, cognito] = await Promise.all([
+    // Settled, not Promise.all: when one component fails, the others must finish starting so they can be stopped.
+    const stopLater = <T extends { stop(): Promise<void> }>(component: T): T => {
+      stoppers.push(() => component.stop());
+      return component;
+    };
+    const [databaseResult, emulatorResult, cognitoResult] = await Promise.allSettled([
       startDatabase(options, dataDir, postgresPort, log, stoppers, notes),
-      startAwsEmulator({ dir: join(dataDir, 'aws'), port: awsPort, region, prepare: (parts) => (bridge = attachS3EventBridge(parts, routes, log)) }).then((started) => {
-        stoppers.push(() => started.stop());
-        return started;
-      }),
-      startCognitoLocal({ dir: join(dataDir, 'cognito'), port: cognitoPort, logFile: join(dataDir, 'logs', 'cognito-local.log'), onCode, ...(options.fixedConfirmationCode ? { fixedCode: options.fixedConfirmationCode } : {}) }).then((started) => {
-        stoppers.push(() => started.stop());
-        return started;
-      }),
+      startAwsEmulator({ dir: join(dataDir, 'aws'), port: awsPort, region, prepare: (parts) => (bridge = attachS3EventBridge(parts, routes, log)) }).then(stopLater),
+      startCognitoLocal({ dir: join(dataDir, 'cognito'), port: cognitoPort, logFile: join(dataDir, 'logs', 'cognito-local.log'), onCode, ...(options.fixedConfirmationCode ? { fixedCode: options.fixedConfirmationCode } : {}) }).then(stopLater),
     ]);
+    for (const result of [databaseResult, emulatorResult, cognitoResult]) if (result.status === 'rejected') throw result.reason;
+    const database = (databaseResult as PromiseFulfilledResult<{ databaseUrl: string }>).value;
+    const emulator = (emulatorResult as PromiseFulfilledResult<AwsEmulator>).value;
+    const cognito = (cognitoResult as PromiseFulfilledResult<CognitoLocal>).value;
 
     const s3 = new S3Client({ endpoint: emulator.endpoint, region, forcePathStyle: true, credentials: localCredentials });
     const sqs = new SQSClient({ endpoint: emulator.endpoint, region, credentials: localCredentials });
