@@ -21,15 +21,26 @@ function emulated(env: NodeJS.ProcessEnv): boolean {
 let s3: S3Client | undefined;
 let publicS3: S3Client | undefined;
 let sqs: SQSClient | undefined;
+/** The endpoints the clients were made for: a local stack restarted in the same process gets new ones. */
+let madeFor: string | undefined;
+
+function forgetStaleClients(env: NodeJS.ProcessEnv): void {
+  const now = [env.AWS_ENDPOINT_URL, env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL_SQS, env.S3_PUBLIC_ENDPOINT, awsRegion(env)].join('|');
+  if (now === madeFor) return;
+  s3 = publicS3 = sqs = undefined;
+  madeFor = now;
+}
 
 /** The S3 client handlers read and write with. */
 export function s3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
+  forgetStaleClients(env);
   s3 ??= new S3Client({ region: awsRegion(env), forcePathStyle: emulated(env) });
   return s3;
 }
 
 /** The S3 client that signs URLs handed to browsers and gateways. */
 export function presigningS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
+  forgetStaleClients(env);
   const endpoint = env.S3_PUBLIC_ENDPOINT;
   // Checksums only when an operation requires them: by default the SDK signs a
   // CRC32 of the (empty) body into presigned PUT URLs, which S3 then enforces.
@@ -40,6 +51,7 @@ export function presigningS3Client(env: NodeJS.ProcessEnv = process.env): S3Clie
 }
 
 export function sqsClient(env: NodeJS.ProcessEnv = process.env): SQSClient {
+  forgetStaleClients(env);
   sqs ??= new SQSClient({ region: awsRegion(env) });
   return sqs;
 }
