@@ -136,7 +136,7 @@ export class Data extends Construct {
     });
     // On the cluster resource only: its children (proxy role, rotation) must
     // not wait for a log group encrypted with a key whose policy names them.
-    (this.cluster.node.defaultChild as rds.CfnDBCluster).addDependency(databaseLogs.node.defaultChild as logs.CfnLogGroup);
+    (this.cluster.node.defaultChild as rds.CfnDBCluster).addResourceDependency(databaseLogs.node.defaultChild as logs.CfnLogGroup);
     if (!this.cluster.secret) throw new Error('the cluster has no generated secret');
     this.databaseSecret = this.cluster.secret;
     this.cluster.addRotationSingleUser({
