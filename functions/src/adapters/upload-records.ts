@@ -182,6 +182,16 @@ export class UploadRecords {
     return file;
   }
 
+  /** Marks the file of a quarantine key as processing and answers it, in one round trip; undefined for unknown keys. */
+  async claimByKey(key: string, receivedBytes: number | undefined): Promise<UploadFileRecord | undefined> {
+    const found = await this.db.query<FileRow>(
+      `UPDATE upload_files SET state = 'processing', received_bytes = COALESCE($2, received_bytes), started_at = now(), updated_at = now()
+       WHERE quarantine_key = $1 RETURNING ${fileColumns}`,
+      [key, receivedBytes ?? null],
+    );
+    return found.rows[0] ? fileFromRow(found.rows[0]) : undefined;
+  }
+
   async markProcessing(uploadId: string, index: number, receivedBytes: number | undefined): Promise<void> {
     await this.db.query(
       `UPDATE upload_files SET state = 'processing', received_bytes = COALESCE($3, received_bytes), started_at = now(), updated_at = now()

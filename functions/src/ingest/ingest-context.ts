@@ -68,7 +68,7 @@ export async function createIngestContext(env: NodeJS.ProcessEnv = process.env):
     db,
     records: new UploadRecords(db),
     quarantine: quarantineFromEnv(env),
-    batcher: new IndexBatcher((items) => writer.writeBatch(items), { maxBatch: settings.indexBatchSize, lingerMs: 4, maxInFlight: 3 }),
+    batcher: new IndexBatcher((items) => writer.writeBatch(items), { maxBatch: settings.indexBatchSize, lingerMs: 15, maxInFlight: 3 }),
   };
 }
 

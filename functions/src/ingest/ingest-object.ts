@@ -50,10 +50,13 @@ export async function resolveUploadFile(object: QuarantineObjectRef, context: In
 }
 
 export async function ingestObject(object: QuarantineObjectRef, context: IngestContext, onFile?: (file: FileRef) => void): Promise<FileReport> {
-  const file = await resolveUploadFile(object, context);
+  let file = await context.records.claimByKey(object.key, object.sizeBytes);
+  if (!file) {
+    file = await resolveUploadFile(object, context);
+    await context.records.markProcessing(file.uploadId, file.index, object.sizeBytes);
+  }
   const ref = { uploadId: file.uploadId, fileIndex: file.index };
   onFile?.(ref);
-  await context.records.markProcessing(file.uploadId, file.index, object.sizeBytes);
   const origin = { uploadId: file.uploadId, fileIndex: file.index, via: 'upload' as const };
 
   let quarantined: QuarantinedObject;
@@ -114,7 +117,7 @@ async function processObject(object: QuarantinedObject, file: UploadFileRecord, 
     return rejectedFile(`The DICOM file is larger than ${formatBytes(context.settings.maxInstanceBytes)}, the limit for one instance.`, received);
   }
   const bytes = object.kind === 'memory' ? object.bytes : await readFile(object.path);
-  const result = await storeInstance(bytes, origin, context);
+  const result = await storeInstance(bytes, origin, context, { sourceSha256: object.sha256 });
   return outcomeOf([{ entry: undefined, result }], { archive: false, skipped: 0, entries: 1 }, received);
 }
 

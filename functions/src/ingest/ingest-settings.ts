@@ -52,7 +52,7 @@ export function ingestSettings(env: NodeJS.ProcessEnv = process.env): IngestSett
       ratioFloorBytes: MiB,
       maxDepth: numberFrom(env, ingestEnv.zipMaxDepth, 2, 1),
     },
-    concurrency: numberFrom(env, ingestEnv.concurrency, 4, 1),
+    concurrency: numberFrom(env, ingestEnv.concurrency, 8, 1),
     indexBatchSize: numberFrom(env, ingestEnv.batchSize, 32, 1),
   };
 }

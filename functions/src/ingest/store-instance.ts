@@ -39,7 +39,7 @@ function sha256(bytes: Uint8Array): string {
  * result with a reason; storage failures (S3, PostgreSQL) throw, so the
  * caller's message or request can be retried.
  */
-export async function storeInstance(part10: Uint8Array, origin: InstanceOrigin, context?: IngestContext): Promise<StoreResult> {
+export async function storeInstance(part10: Uint8Array, origin: InstanceOrigin, context?: IngestContext, known?: { sourceSha256?: string }): Promise<StoreResult> {
   const ctx = context ?? (await ingestContextFromEnv());
   let deidentified: DeidentifiedInstance;
   try {
@@ -48,7 +48,8 @@ export async function storeInstance(part10: Uint8Array, origin: InstanceOrigin, 
     if (isDicomRejection(error)) return { outcome: 'rejected', code: error.code, reason: error.reason };
     throw error;
   }
-  const item = indexItem(deidentified, sha256(part10), origin);
+  // The caller may already have hashed these bytes (the quarantine read does, for single-instance files).
+  const item = indexItem(deidentified, known?.sourceSha256 ?? sha256(part10), origin);
   const outcome = await ctx.batcher.submit(item);
   return {
     outcome: outcome.outcome,
