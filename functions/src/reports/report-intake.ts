@@ -40,6 +40,8 @@ export interface ReportSubmission {
   author?: ReportAuthor | undefined;
   /** Why a new version (corrections through the API). */
   reason?: string | undefined;
+  /** Further names to remove (the person names of a DICOM SR). */
+  extraNames?: readonly string[] | undefined;
 }
 
 export type SubmissionState = 'linked' | 'waiting' | 'duplicate';
@@ -55,6 +57,7 @@ export interface SubmissionOutcome {
 
 interface VaultedReport {
   text: string;
+  personNames?: string[];
   accession?: string;
   patientId?: string;
   issuer?: string;
@@ -104,7 +107,7 @@ export async function submitReport(ctx: ReportContext, submission: ReportSubmiss
   const direct = 'studyUid' in submission.link ? submission.link.studyUid : undefined;
   const given = 'studyUid' in submission.link ? {} : submission.link;
   const keys = direct ? {} : reportLinkKeys(ctx.key, ctx.deidOptions.dateShiftRangeDays, given);
-  const vaulted: VaultedReport = { text, ...(given.accession ? { accession: given.accession } : {}), ...(given.patientId ? { patientId: given.patientId } : {}), ...(given.issuer ? { issuer: given.issuer } : {}), ...(given.studyDate ? { studyDate: given.studyDate } : {}) };
+  const vaulted: VaultedReport = { text, ...(submission.extraNames?.length ? { personNames: [...submission.extraNames] } : {}), ...(given.accession ? { accession: given.accession } : {}), ...(given.patientId ? { patientId: given.patientId } : {}), ...(given.issuer ? { issuer: given.issuer } : {}), ...(given.studyDate ? { studyDate: given.studyDate } : {}) };
 
   return inTransaction(ctx.db, async (client) => {
     await ctx.vault.store(client, [{ kind: 'report', pseudonym: submissionId, identifiers: { ...vaulted } }]);
@@ -137,7 +140,7 @@ async function publishSubmission(ctx: ReportContext, client: pg.PoolClient, subm
   const [patientRecord, studyRecord] = await Promise.all([ctx.vault.revealIdentifiers(client, 'patient', row.patient_id), ctx.vault.revealIdentifiers(client, 'study', studyUid)]);
   const shift = typeof patientRecord?.dateShiftDays === 'number' ? patientRecord.dateShiftDays : dateShiftDays(ctx.key, row.patient_id, ctx.deidOptions.dateShiftRangeDays);
   const shiftedDate = row.study_date ? parseIsoOrDicomDate(row.study_date) : undefined;
-  const known = knownIdentifiersFrom([patientRecord, studyRecord, { accessionNumber: original.accession, patientId: original.patientId }]);
+  const known = knownIdentifiersFrom([patientRecord, studyRecord, { accessionNumber: original.accession, patientId: original.patientId, personNames: original.personNames }]);
   const scrubbed = scrubReport(original.text, known, {
     patientName: row.patient_name,
     patientId: row.patient_id,
