@@ -15,6 +15,7 @@ import { phiVaultFromEnv } from '../adapters/phi-vault';
 import type { Quarantine } from '../adapters/quarantine';
 import { quarantineFromEnv } from '../adapters/quarantine';
 import { UploadRecords } from '../adapters/upload-records';
+import { linkWaitingReports } from '../reports/report-intake';
 import { IndexBatcher } from './index-batcher';
 import type { IngestSettings } from './ingest-settings';
 import { ingestSettings } from './ingest-settings';
@@ -60,10 +61,12 @@ export async function createIngestContext(env: NodeJS.ProcessEnv = process.env):
   const db = new pg.Pool({ ...connectionConfig(url, env), max: 4, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
   db.on('error', () => undefined);
   const [key, vault] = await Promise.all([deidKey(env), phiVaultFromEnv(env)]);
-  const writer = new IndexWriter(db, archiveFromEnv(env), vault);
+  const deidOptions = parseDeidOptions(env[envNames.deidOptions]);
+  // Reports uploaded before their images wait for the study: linked once it is indexed.
+  const writer = new IndexWriter(db, archiveFromEnv(env), vault, { studiesIndexed: async (uids) => void (await linkWaitingReports({ db, key, deidOptions, vault }, uids)) });
   return {
     key,
-    deidOptions: parseDeidOptions(env[envNames.deidOptions]),
+    deidOptions,
     settings,
     db,
     records: new UploadRecords(db),
