@@ -80,10 +80,12 @@ export function parseCodeDeliveries(output: string): { deliveries: CodeDelivery[
 export async function startCognitoLocal(options: CognitoLocalOptions): Promise<CognitoLocal> {
   mkdirSync(options.dir, { recursive: true });
   const endpoint = `http://127.0.0.1:${options.port}`;
+  // cognito-local reads CODE (a fixed code for every message): only the tests' choice may set it.
+  const { CODE: _inheritedCode, ...inherited } = process.env;
   const child: ChildProcess = spawn(process.execPath, ['--import', exitWithParent, fileURLToPath(import.meta.resolve('cognito-local/lib/bin/start.js'))], {
     cwd: options.dir,
     env: {
-      ...process.env,
+      ...inherited,
       PORT: String(options.port),
       HOST: '127.0.0.1',
       ...(options.fixedCode ? { CODE: options.fixedCode } : {}),
