@@ -75,6 +75,35 @@ describe('the dev stack', () => {
   });
 });
 
+/** Local addresses listening on `port`, from the kernel's socket tables. */
+async function listeningAddresses(port: number): Promise<string[]> {
+  const { readFileSync } = await import('node:fs');
+  const found: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (!local || state !== '0A') continue; // 0A = LISTEN
+      const [address = '', portHex = ''] = local.split(':');
+      if (parseInt(portHex, 16) !== port) continue;
+      found.push(address.length === 8 ? address.match(/../g)?.reverse().map((b) => parseInt(b, 16)).join('.') ?? address : address);
+    }
+  }
+  return found;
+}
+
+describe('network exposure', () => {
+  it('the emulators, PostgreSQL and the front door listen on 127.0.0.1 only', async () => {
+    const ports = [new URL(stack.endpoints.aws).port, new URL(stack.endpoints.cognito).port, new URL(stack.env.DATABASE_URL as string).port, new URL(stack.url).port].map(Number);
+    for (const port of ports) expect(await listeningAddresses(port), `port ${port}`).toEqual(['127.0.0.1']);
+  });
+});
+
 describe('S3 → SQS → handler', () => {
   it('a PUT under incoming/ of the quarantine bucket reaches the ingest handler as an AWS S3 event in an SQS record', async () => {
     const key = 'incoming/upload 1/CT (1)+ü.dcm';
