@@ -144,7 +144,9 @@ function namePhrasePatterns(name: ParsedName): string[] {
       `${familyPhrase}${nameGap}${initials[0]}\\.?(?![a-z])`,
     );
   }
-  phrases.push(familyPhrase);
+  // The given names together ("Hans-Peter", "Thi Lan"); one-word names are covered by the parts.
+  if (name.given.length > 1 || name.given.some((g) => g.includes('-'))) phrases.push(given.join(String.raw`\s+`));
+  if (name.family.length > 1 || name.family.some((f) => f.includes('-'))) phrases.push(familyPhrase);
   return phrases;
 }
 
@@ -191,7 +193,7 @@ function identifierPattern(value: string): string | undefined {
   if (chars.length < 3) return undefined;
   const trimmed = chars.replace(/^0+(?=.)/, '');
   const body = [...trimmed].map(escape).join(String.raw`[\s\-/.]?`);
-  return /^\d/.test(trimmed) ? `0*${body}` : body;
+  return /^\d/.test(trimmed) ? String.raw`(?:0[\s\-/.]?)*${body}` : body;
 }
 
 function phrasePattern(value: string): string | undefined {
@@ -241,6 +243,8 @@ function patternCandidates(candidates: Candidate[], text: string, replacements: 
       if (value === undefined) continue;
       let start = m.index;
       let end = m.index + m[0].length;
+      // A sentence's full stop after a place name is not part of it ("… der Isar."), an abbreviation's is ("St.").
+      if ((kind === 'institution' || kind === 'address') && /[\p{L}]{3,}\.$/u.test(m[0])) end--;
       if (group !== undefined && m[group] !== undefined) {
         const offset = m[0].indexOf(m[group] as string, 0);
         start = m.index + offset;

@@ -51,9 +51,9 @@ function addAliases(text: string): string {
   return tokens.map((t, i) => (additions.has(i) ? `${t} ${(additions.get(i) as string[]).join(' ')}` : t)).join('');
 }
 
-/** Hyphenated compounds are searchable both as parts and joined ("ground-glass" → "ground glass groundglass"). */
+/** Hyphenated compounds are searchable both joined and as parts ("ground-glass" → "groundglass ground glass"; the parts last, so phrases stay whole). */
 function splitHyphens(text: string): string {
-  return text.replace(/\b([a-z]+)-([a-z]+)\b/g, '$1 $2 $1$2');
+  return text.replace(/\b([a-z]+)-([a-z]+)\b/g, '$1$2 $1 $2');
 }
 
 /** The text PostgreSQL indexes for a report (never shown to users). */
