@@ -215,6 +215,34 @@ describe('WADO-RS', () => {
     expect((await getBytes(`/dicomweb/studies/${studyUid}`, { accept: 'application/zip' })).status).toBe(406);
   });
 
+  it('streams a series retrieve through the Lambda response-streaming entry point, byte for byte as buffered', async () => {
+    const { handler, writeToResponseStream } = await import('@medlake/functions/dicomweb/handler');
+    const path = `/dicomweb/studies/${studyUid}/series/${seriesUid}`;
+    const event = {
+      version: '2.0', routeKey: 'ANY /dicomweb/{proxy+}', rawPath: path, rawQueryString: '',
+      headers: { host: 'medlake.example.org', 'x-forwarded-proto': 'https', authorization: `Bearer ${researcher.idToken}`, accept: 'multipart/related; type="application/dicom"' },
+      requestContext: { accountId: 'l', apiId: 'l', domainName: 'medlake.example.org', domainPrefix: 'medlake', requestId: 'stream-1', routeKey: 'ANY /dicomweb/{proxy+}', stage: '$default', time: '', timeEpoch: 0, http: { method: 'GET', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' } },
+      isBase64Encoded: false,
+    } as unknown as Parameters<typeof handler>[0];
+    const context = { getRemainingTimeInMillis: () => 30_000, functionName: 'dicomweb', awsRequestId: 'stream-1' } as unknown as Parameters<typeof handler>[1];
+    const chunks: Buffer[] = [];
+    let metadata: { statusCode: number; headers: Record<string, string> } | undefined;
+    let ended = false;
+    const sink = { write: (c: Uint8Array | string) => { chunks.push(Buffer.from(c)); return true; }, end: () => { ended = true; }, once: () => sink };
+    const runtime = { streamifyResponse: () => undefined, HttpResponseStream: { from: (_s: unknown, m: { statusCode: number; headers: Record<string, string> }) => { metadata = m; return sink; } } };
+    await writeToResponseStream(runtime, event, sink, context);
+    expect(ended).toBe(true);
+    expect(metadata?.statusCode).toBe(200);
+    const streamed = Buffer.concat(chunks);
+    expect(Number(metadata?.headers['content-length'])).toBe(streamed.length);
+    const boundary = parseMediaType(metadata?.headers['content-type'] ?? '').params.boundary as string;
+    const parts = parseMultipart(streamed, boundary);
+    expect(parts).toHaveLength(3);
+    const buffered = await handler(event, context);
+    const bufferedParts = parseMultipart(Buffer.from(buffered.body ?? '', 'base64'), parseMediaType(String(buffered.headers?.['content-type'])).params.boundary as string);
+    expect(parts.map((p) => Buffer.from(p.body).toString('base64'))).toEqual(bufferedParts.map((p) => Buffer.from(p.body).toString('base64')));
+  });
+
   it('renders JPEG and PNG, and keeps thumbnails under derived/', async () => {
     const jpeg = await getBytes(`/dicomweb/studies/${studyUid}/series/${seriesUid}/instances/${sopUid}/rendered`);
     expect(jpeg.status).toBe(200);
