@@ -16,7 +16,7 @@ import { frameCache } from './frame-cache';
 import { binary } from '../http/response';
 import { buildMultipart, newBoundary } from './multipart';
 import { auditStudyAccess } from './study-access';
-import { explicitVrLittleEndian, frameMediaType, isLittleEndianNative, isNative, transferSyntaxName } from './transfer-syntax';
+import { canonicalMediaType, explicitVrLittleEndian, frameMediaType, isLittleEndianNative, isNative, transferSyntaxName } from './transfer-syntax';
 
 export interface FrameSource {
   studyUid: string;
@@ -48,7 +48,7 @@ export function negotiateFrames(accept: string | undefined, stored: string): Fra
   for (const range of parseAccept(accept)) {
     if (range.type === '*/*') return asStored;
     if (range.type !== 'multipart/related' && range.type !== 'multipart/*') continue;
-    const partType = range.params.type?.toLowerCase() ?? 'application/octet-stream';
+    const partType = canonicalMediaType(range.params.type?.toLowerCase() ?? 'application/octet-stream');
     const wantedSyntax = range.params['transfer-syntax'];
     if (wantedSyntax === '*') {
       // "Any transfer syntax": OHIF's request. The stored bytes, labelled with what they are.

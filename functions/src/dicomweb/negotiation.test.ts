@@ -29,6 +29,8 @@ describe('frames: Accept negotiation', () => {
     ['no Accept', undefined, ele, { mediaType: 'application/octet-stream', transferSyntaxUid: ele }],
     ['JPEG asked, JPEG stored', 'multipart/related; type="image/jpeg"', jpegBaseline, { mediaType: 'image/jpeg', transferSyntaxUid: jpegBaseline }],
     ['JPEG 2000 asked with its syntax', `multipart/related; type="image/jp2"; transfer-syntax=${j2k}`, j2k, { mediaType: 'image/jp2', transferSyntaxUid: j2k }],
+    ['dicomweb-client names JPEG-LS image/x-jls', 'multipart/related; type="image/x-jls"', '1.2.840.10008.1.2.4.80', { mediaType: 'image/jls', transferSyntaxUid: '1.2.840.10008.1.2.4.80' }],
+    ['dicomweb-client names HTJ2K image/jhc', 'multipart/related; type="image/jhc"', '1.2.840.10008.1.2.4.201', { mediaType: 'image/jphc', transferSyntaxUid: '1.2.840.10008.1.2.4.201' }],
     ['second choice by q-value', `multipart/related; type="image/jls";q=0.9, multipart/related; type="image/jp2";q=0.5`, j2k, { mediaType: 'image/jp2', transferSyntaxUid: j2k }],
   ];
   it.each(cases)('%s', (_name, accept, stored, expected) => {

@@ -43,6 +43,13 @@ const compressedMediaTypes: Record<string, string> = {
   '1.2.840.10008.1.2.4.106': 'video/mp4',
 };
 
+/** Names clients use for the same media types (dicomweb-client asks for image/x-jls and image/jhc). */
+const mediaTypeAliases: Record<string, string> = { 'image/x-jls': 'image/jls', 'image/jhc': 'image/jphc' };
+
+export function canonicalMediaType(type: string): string {
+  return mediaTypeAliases[type] ?? type;
+}
+
 /** The media type of one frame as stored: octet-stream for native pixels, else the codec's. */
 export function frameMediaType(transferSyntaxUid: string): string {
   return isNative(transferSyntaxUid) ? 'application/octet-stream' : compressedMediaTypes[transferSyntaxUid] ?? 'application/octet-stream';
