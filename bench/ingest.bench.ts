@@ -53,6 +53,17 @@ function ensureData(): string[] {
 
 interface PresignedPut { index: number; method: 'PUT'; url: string; headers?: Record<string, string> }
 
+/**
+ * Gateways PUT straight to S3 in AWS. Locally presigned URLs name the front
+ * door's same-origin /s3 proxy (for browsers); BENCH_VIA_PROXY=1 keeps that
+ * hop, by default the PUTs go to the emulator directly, like to S3.
+ */
+function direct(stack: TestStack, url: string): string {
+  const publicEndpoint = stack.env.S3_PUBLIC_ENDPOINT;
+  if (process.env.BENCH_VIA_PROXY === '1' || !publicEndpoint || !url.startsWith(publicEndpoint)) return url;
+  return stack.endpoints.aws + url.slice(publicEndpoint.length);
+}
+
 async function uploadAll(stack: TestStack, token: string, files: readonly { name: string; bytes: Buffer }[]): Promise<string[]> {
   const batches: (typeof files)[] = [];
   for (let i = 0; i < files.length; i += filesPerUpload) batches.push(files.slice(i, i + filesPerUpload));
@@ -67,7 +78,7 @@ async function uploadAll(stack: TestStack, token: string, files: readonly { name
       const body = created.body as { uploadId: string; files: PresignedPut[] };
       uploadIds.push(body.uploadId);
       for (const file of body.files) {
-        const res = await fetch(file.url, { method: 'PUT', body: (batch[file.index] as { bytes: Buffer }).bytes, headers: file.headers ?? {} });
+        const res = await fetch(direct(stack, file.url), { method: 'PUT', body: (batch[file.index] as { bytes: Buffer }).bytes, headers: file.headers ?? {} });
         if (!res.ok) throw new Error(`PUT failed: ${res.status}`);
         await res.arrayBuffer();
       }

@@ -135,8 +135,9 @@ describe('creating an upload', () => {
 
 describe('single PUT uploads', () => {
   it('stores the file in quarantine and reports a non-DICOM file as rejected with a reason', async () => {
-    const bytes = Buffer.from('This is a plain text file, not an image.\n'.repeat(50));
-    const created = await createUpload(uploader, [{ name: 'notes.txt', sizeBytes: bytes.length }]);
+    // A PNG: binary, neither DICOM nor zip (text files take the report pipeline).
+    const bytes = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(3000)]);
+    const created = await createUpload(uploader, [{ name: 'photo.png', sizeBytes: bytes.length }]);
     const file = created.files[0] as PutFile;
     expect((await put(file.url, bytes, file.headers)).status).toBe(200);
     await stack.waitForIngestIdle();

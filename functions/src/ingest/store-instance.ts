@@ -44,16 +44,19 @@ function sha256(bytes: Uint8Array): string {
  */
 export async function storeInstance(part10: Uint8Array, origin: InstanceOrigin, context?: IngestContext, known?: { sourceSha256?: string }): Promise<StoreResult> {
   const ctx = context ?? (await ingestContextFromEnv());
+  const slot = ctx.batcher.reserve();
   let deidentified: DeidentifiedInstance;
+  let item: InstanceToIndex;
   try {
     deidentified = deidentifyPart10(part10, { key: ctx.key, options: ctx.deidOptions });
+    // The caller may already have hashed these bytes (the quarantine read does, for single-instance files).
+    item = indexItem(deidentified, known?.sourceSha256 ?? sha256(part10), origin);
   } catch (error) {
+    slot.cancel();
     if (isDicomRejection(error)) return { outcome: 'rejected', code: error.code, reason: error.reason };
     throw error;
   }
-  // The caller may already have hashed these bytes (the quarantine read does, for single-instance files).
-  const item = indexItem(deidentified, known?.sourceSha256 ?? sha256(part10), origin);
-  const outcome = await ctx.batcher.submit(item);
+  const outcome = await slot.submit(item);
   // Reports inside DICOM (SR text, PDF) are read from the original bytes: de-identification removed them.
   if (outcome.outcome === 'accepted' && isReportSopClass(deidentified.uids.sopClass)) {
     await ingestDicomReport(await reportContextFor(ctx), part10, outcome.studyUid, { uploadId: origin.uploadId, fileIndex: origin.fileIndex });
