@@ -63,7 +63,8 @@ export function viewerAppConfigSource(options: ViewerConfigOptions = defaultView
     routerBasename: ${JSON.stringify(options.routerBasename)},
     extensions: [],
     modes: [],
-    customizationService: {},
+    // No first-visit tour: the viewer opens straight on the images.
+    customizationService: [{ 'ohif.tours': { $set: [] } }],
     // The lake's own web app is the study list; the viewer only opens studies.
     showStudyList: false,
     investigationalUseDialog: { option: 'never' },

@@ -3,7 +3,7 @@
  * navigation and the user menu, the page below. Only what the user's roles
  * allow is offered.
  */
-import { ActionIcon, AppShell, Badge, Burger, Group, Menu, NavLink, Stack, Text, Tooltip, UnstyledButton, useMantineColorScheme } from '@mantine/core';
+import { ActionIcon, AppShell, Badge, Burger, Drawer, Group, Menu, NavLink, Stack, Text, Tooltip, UnstyledButton, useMantineColorScheme } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconChevronDown, IconLogout, IconMoon, IconSun } from '@tabler/icons-react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
@@ -51,7 +51,7 @@ export function AppLayout() {
   };
 
   return (
-    <AppShell header={{ height: 52 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { desktop: true, mobile: !opened } }} padding="md">
+    <AppShell header={{ height: 52 }} padding="md">
       <a className="medlake-skip-link" href="#main">
         Skip to content
       </a>
@@ -116,11 +116,14 @@ export function AppLayout() {
           </Group>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="sm" component="nav" aria-label="Main (mobile)">
-        {items.map((item) => (
-          <NavLink key={item.to} component={Link} to={item.to} label={item.label} active={active(item.to)} onClick={close} />
-        ))}
-      </AppShell.Navbar>
+      {/* Narrow screens: the same links in a drawer (rendered only when open, so never a hidden duplicate). */}
+      <Drawer opened={opened} onClose={close} title="medlake" size={260} hiddenFrom="sm">
+        <Stack gap={4} component="nav" aria-label="Main (narrow screens)">
+          {items.map((item) => (
+            <NavLink key={item.to} component={Link} to={item.to} label={item.label} active={active(item.to)} onClick={close} />
+          ))}
+        </Stack>
+      </Drawer>
       <AppShell.Main id="main">
         <Outlet />
       </AppShell.Main>

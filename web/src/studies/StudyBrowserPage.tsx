@@ -16,6 +16,9 @@ export function StudyBrowserPage() {
     queryKey: ['studies', filter],
     queryFn: ({ signal }) => searchStudies(filter, signal),
     placeholderData: (previous) => previous,
+    // A worklist is read fresh on every visit (new studies arrive all the time), and kept fresh while open.
+    staleTime: 0,
+    refetchInterval: 60_000,
   });
   useEffect(() => {
     document.title = 'Studies · medlake';

@@ -5,6 +5,7 @@
  */
 import { Alert, Anchor, Badge, Button, FileButton, Group, Paper, Progress, SegmentedControl, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
 import { Dropzone } from '@mantine/dropzone';
+import { useQueryClient } from '@tanstack/react-query';
 import type { FileWithPath } from '@mantine/dropzone';
 import { IconAlertTriangle, IconCloudUpload, IconFile, IconFolder, IconPlayerStop, IconRefresh } from '@tabler/icons-react';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
@@ -139,9 +140,22 @@ export function UploadPage() {
   const [shown, setShown] = useState(pageSize);
   const [resumable, setResumable] = useState(() => pendingResumes(owner));
 
+  const queryClient = useQueryClient();
   useEffect(() => {
     document.title = 'Upload · medlake';
   }, []);
+  // New uploads and newly ingested studies show in the lists at once.
+  const uploadCount = snapshot.uploadIds.length;
+  useEffect(() => {
+    if (uploadCount > 0) void queryClient.invalidateQueries({ queryKey: ['uploads'] });
+  }, [uploadCount, queryClient]);
+  const settled = summary.accepted + summary.duplicate + summary.rejected + summary.held;
+  useEffect(() => {
+    if (settled > 0) {
+      void queryClient.invalidateQueries({ queryKey: ['uploads'] });
+      void queryClient.invalidateQueries({ queryKey: ['studies'] });
+    }
+  }, [settled, queryClient]);
   useEffect(() => {
     meter.current.record(snapshot.loadedBytes);
   }, [snapshot.loadedBytes]);
