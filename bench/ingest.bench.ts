@@ -192,6 +192,7 @@ console.log(`ingest benchmark: ${files.length} CT instances, ${(totalBytes / 1e6
 if (process.env.BENCH_CORE !== '0') await core(files, totalBytes);
 const results = [];
 for (let i = 1; i <= runs; i++) results.push(await run(files, totalBytes, i));
+if (results.length === 0) process.exit(0);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 const ips = median(results.map((r) => r.instancesPerSecond));
 const mbs = median(results.map((r) => r.mbPerSecond));
