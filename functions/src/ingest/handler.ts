@@ -14,6 +14,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { queueDefinition } from '@medlake/shared/resources';
+import { ByteBudget } from './byte-budget';
 import type { IngestContext } from './ingest-context';
 import { ingestContextFromEnv } from './ingest-context';
 import type { FileRef, QuarantineObjectRef } from './ingest-object';
@@ -47,10 +48,19 @@ function isLastReceive(record: SQSRecord): boolean {
   return count >= queueDefinition('ingest').maxReceiveCount;
 }
 
+let budget: ByteBudget | undefined;
+
+/** Objects in memory at once stay within the budget (large ones go to /tmp and count for their memory share only). */
+function memoryBudget(context: IngestContext): ByteBudget {
+  if (budget?.totalBytes !== context.settings.memoryBudgetBytes) budget = new ByteBudget(context.settings.memoryBudgetBytes);
+  return budget;
+}
+
 async function handleRecord(record: SQSRecord, context: IngestContext): Promise<void> {
   for (const object of objectsOf(record)) {
     let file: FileRef | undefined;
     const started = Date.now();
+    const release = await memoryBudget(context).acquire(Math.min(object.sizeBytes ?? 0, context.settings.memoryLimitBytes));
     try {
       const report = await ingestObject(object, context, (ref) => {
         file = ref;
@@ -63,6 +73,8 @@ async function handleRecord(record: SQSRecord, context: IngestContext): Promise<
       logger.error('file failed', { uploadId: file?.uploadId, fileIndex: file?.fileIndex, receiveCount: record.attributes?.ApproximateReceiveCount, error: { name: e.name, message: e.message, stack: e.stack } });
       if (isLastReceive(record)) await giveUp(object, file, context);
       throw error;
+    } finally {
+      release();
     }
   }
 }

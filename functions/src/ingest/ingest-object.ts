@@ -131,6 +131,7 @@ async function processZip(object: QuarantinedObject, origin: { uploadId: string;
   const running = new Set<Promise<void>>();
   // A few entries in flight: de-identification of one overlaps the archive/index writes of others.
   const maxInFlight = Math.max(2, context.settings.concurrency);
+  let inFlightBytes = 0;
   let skipped = 0;
   let entries = 0;
   try {
@@ -149,12 +150,16 @@ async function processZip(object: QuarantinedObject, origin: { uploadId: string;
         return;
       }
       // Wait for a free slot before inflating the next entry: memory stays bounded.
-      while (running.size >= maxInFlight) await Promise.race(running);
+      while (running.size >= maxInFlight || (running.size > 0 && inFlightBytes + entry.bytes.length > context.settings.memoryLimitBytes)) await Promise.race(running);
+      inFlightBytes += entry.bytes.length;
       const task: Promise<void> = storeInstance(entry.bytes, origin, context)
         .then((result) => {
           results.push({ entry: entry.number, result });
         })
-        .finally(() => running.delete(task));
+        .finally(() => {
+          inFlightBytes -= entry.bytes.length;
+          running.delete(task);
+        });
       // Observed here so a failure while the next entry inflates is not an unhandled rejection; Promise.all below rethrows it.
       task.catch(() => undefined);
       running.add(task);

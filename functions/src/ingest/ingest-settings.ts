@@ -6,6 +6,7 @@ import type { ZipLimits } from './zip-entries';
 
 export const ingestEnv = {
   memoryLimitBytes: 'INGEST_MEMORY_LIMIT_BYTES',
+  memoryBudgetBytes: 'INGEST_MEMORY_BUDGET_BYTES',
   maxInstanceBytes: 'INGEST_MAX_INSTANCE_BYTES',
   zipMaxEntries: 'INGEST_ZIP_MAX_ENTRIES',
   zipMaxTotalBytes: 'INGEST_ZIP_MAX_TOTAL_BYTES',
@@ -22,6 +23,8 @@ const GiB = 1024 * MiB;
 export interface IngestSettings {
   /** Objects up to this size are read into memory, larger ones into a temporary file. */
   memoryLimitBytes: number;
+  /** Bytes of objects and zip entries held in memory at once, over all records of a batch. */
+  memoryBudgetBytes: number;
   /** One DICOM instance (a file, or a zip entry) larger than this is rejected. */
   maxInstanceBytes: number;
   zip: ZipLimits;
@@ -42,6 +45,7 @@ function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
 export function ingestSettings(env: NodeJS.ProcessEnv = process.env): IngestSettings {
   return {
     memoryLimitBytes: numberFrom(env, ingestEnv.memoryLimitBytes, 256 * MiB, 1),
+    memoryBudgetBytes: numberFrom(env, ingestEnv.memoryBudgetBytes, 1 * GiB, MiB),
     maxInstanceBytes: numberFrom(env, ingestEnv.maxInstanceBytes, 1 * GiB, 1024),
     zip: {
       maxEntries: numberFrom(env, ingestEnv.zipMaxEntries, 100_000, 1),
