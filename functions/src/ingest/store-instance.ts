@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { deidentifyPart10, isDicomRejection } from '@medlake/shared/dicom/index';
 import type { DeidentifiedInstance } from '@medlake/shared/dicom/index';
+import type { DerivedFromLake } from '@medlake/shared/dicom/deidentify-part10';
 import { isReportSopClass } from '@medlake/shared/reports/dicom-report-text';
 import type { IndexDecision, InstanceOrigin, InstanceToIndex, VaultEntry } from '../adapters/index-writer';
 import { ingestDicomReport } from '../reports/ingest-dicom-report';
@@ -42,13 +43,14 @@ function sha256(bytes: Uint8Array): string {
  * result with a reason; storage failures (S3, PostgreSQL) throw, so the
  * caller's message or request can be retried.
  */
-export async function storeInstance(part10: Uint8Array, origin: InstanceOrigin, context?: IngestContext, known?: { sourceSha256?: string }): Promise<StoreResult> {
+export async function storeInstance(part10: Uint8Array, origin: InstanceOrigin, context?: IngestContext, known?: { sourceSha256?: string; derivedFrom?: DerivedFromLake | undefined }): Promise<StoreResult> {
   const ctx = context ?? (await ingestContextFromEnv());
   const slot = ctx.batcher.reserve();
   let deidentified: DeidentifiedInstance;
   let item: InstanceToIndex;
   try {
-    deidentified = deidentifyPart10(part10, { key: ctx.key, options: ctx.deidOptions });
+    // An object made from lake data (a viewer's SR posted back) keeps the lake's identifiers of its study.
+    deidentified = deidentifyPart10(part10, { key: ctx.key, options: ctx.deidOptions, ...(known?.derivedFrom ? { derivedFrom: known.derivedFrom } : {}) });
     // The caller may already have hashed these bytes (the quarantine read does, for single-instance files).
     item = indexItem(deidentified, known?.sourceSha256 ?? sha256(part10), origin);
   } catch (error) {

@@ -39,6 +39,8 @@ export interface DeidentifyContext {
   issuerOfPatientId: string | undefined;
   /** Original → new UID within this instance (saves repeated HMACs). */
   uidCache: Map<string, string>;
+  /** UIDs the lake issued itself (objects derived from lake data): kept as they are. */
+  keepUids?: ReadonlySet<string>;
 }
 
 /**
@@ -109,7 +111,7 @@ export class DatasetDeidentifier {
   }
 
   remap(uid: string): string {
-    if (uid === '' || isStandardUid(uid)) return uid;
+    if (uid === '' || isStandardUid(uid) || this.context.keepUids?.has(uid)) return uid;
     let mapped = this.context.uidCache.get(uid);
     if (!mapped) {
       mapped = remapUid(this.context.key, uid);

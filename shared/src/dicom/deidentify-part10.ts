@@ -52,6 +52,26 @@ export interface DeidContext {
   /** 32-byte secret: the same key gives the same pseudonyms, UIDs and date shifts. */
   key: Uint8Array;
   options?: Partial<DeidOptions>;
+  /** Set for an object made from lake data (see DerivedFromLake). */
+  derivedFrom?: DerivedFromLake;
+}
+
+/**
+ * An object derived from de-identified lake data, such as a measurement SR or
+ * a segmentation the viewer posts back through STOW-RS: it carries UIDs, the
+ * patient pseudonym and dates the lake issued. Those UIDs stay as they are
+ * (so the object lands in its study and its references still resolve), the
+ * patient keeps its pseudonym and dates are not shifted a second time. The
+ * rest of the profile applies as usual: UIDs the lake does not know are
+ * remapped, free text is cleaned, private elements go.
+ */
+export interface DerivedFromLake {
+  /** UIDs issued by the lake for the object's study (study, series, instances, frames of reference, ...). */
+  knownUids: ReadonlySet<string>;
+  /** The study's patient pseudonym (Patient ID and Patient's Name of the result). */
+  patientPseudonym: string;
+  /** The study's pseudonymous Accession Number, or null for none. */
+  accessionNumber: string | null;
 }
 
 /** Original identifiers, for the encrypted PHI vault only: never log or index them. */
@@ -189,10 +209,14 @@ export function deidentifyPart10(input: Uint8Array, context: DeidContext): Deide
     specificCharacterSet,
   };
 
-  const pseudonym = original.patientId
-    ? patientPseudonym(context.key, original.issuerOfPatientId ?? undefined, original.patientId)
-    : studyScopedPatientPseudonym(context.key, studyUid);
-  const shiftDays = options.retainLongitudinalModifiedDates ? dateShiftDays(context.key, pseudonym, options.dateShiftRangeDays) : 0;
+  const derived = context.derivedFrom;
+  const pseudonym = derived
+    ? derived.patientPseudonym
+    : original.patientId
+      ? patientPseudonym(context.key, original.issuerOfPatientId ?? undefined, original.patientId)
+      : studyScopedPatientPseudonym(context.key, studyUid);
+  // Lake data is already shifted: a derived object's dates are the lake's.
+  const shiftDays = options.retainLongitudinalModifiedDates && !derived ? dateShiftDays(context.key, pseudonym, options.dateShiftRangeDays) : 0;
 
   const deidentifier: Deidentifier = new DatasetDeidentifier({
     key: context.key,
@@ -200,6 +224,7 @@ export function deidentifyPart10(input: Uint8Array, context: DeidContext): Deide
     shiftDays,
     issuerOfPatientId: original.issuerOfPatientId ?? undefined,
     uidCache: new Map(),
+    ...(derived ? { keepUids: derived.knownUids } : {}),
   });
   if (options.cleanDescriptors) deidentifier.collectIdentifyingValues(dataset, characterSet);
 
@@ -207,6 +232,7 @@ export function deidentifyPart10(input: Uint8Array, context: DeidContext): Deide
   const set = new Map<number, OutElement>();
   set.set(Tag.PatientName, valueElement(Tag.PatientName, 'PN', pseudonym));
   set.set(Tag.PatientID, valueElement(Tag.PatientID, 'LO', pseudonym));
+  if (derived) set.set(Tag.AccessionNumber, valueElement(Tag.AccessionNumber, 'SH', derived.accessionNumber ?? ''));
   if (options.retainPatientCharacteristics && !ascii(Tag.PatientAge) && original.birthDate) {
     const at = original.studyDate ?? ascii(Tag.SeriesDate) ?? ascii(Tag.AcquisitionDate) ?? ascii(Tag.ContentDate);
     const age = at ? patientAgeAt(original.birthDate, at) : undefined;
