@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['shared/src/**/*.test.ts', 'functions/src/**/*.test.ts', 'local/src/**/*.test.ts', 'infra/**/*.test.ts', 'gateway/src/**/*.test.ts', 'web/src/**/*.test.ts', 'web/scripts/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'test/e2e/**'],
+    exclude: ['**/node_modules/**'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

@@ -4,7 +4,7 @@
  * made to produce on cue. The storage here is a scripted in-memory stand-in
  * that keeps what S3 would keep (objects, multipart parts with ETags); the
  * same engine runs against the real upload API and S3 emulator in
- * test/web-upload-engine.test.ts.
+ * test/e2e/upload-engine.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import type { CreatedUpload, FileSpec, PartUrl, PutRequest, ResumeStore, SavedMultipart, UploadApi } from './engine';

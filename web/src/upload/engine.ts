@@ -9,8 +9,8 @@
  * again. Plain TypeScript with its I/O behind ports, so it is tested without
  * a browser.
  */
-import type { PickedFile } from './files';
-import { fileFingerprint } from './files';
+import type { PickedFile } from './picked-file';
+import { fileFingerprint } from './picked-file';
 import type { BackoffOptions } from './retry';
 import { TransferError, backoffDelayMs, classifyFailure, defaultBackoff, sleep } from './retry';
 

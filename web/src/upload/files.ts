@@ -6,11 +6,11 @@
  * is sent, and the lake says per file what it accepted and why not.
  */
 
-export interface PickedFile {
-  file: File;
-  /** Where the file was inside what the user picked, e.g. `CT/series1/IM0001`. */
-  path: string;
-}
+import type { PickedFile } from './picked-file';
+import { fileFingerprint } from './picked-file';
+
+export type { PickedFile };
+export { fileFingerprint };
 
 const systemNames = new Set(['.ds_store', 'thumbs.db', 'desktop.ini', '.localized', 'icon\r']);
 
@@ -20,11 +20,6 @@ export function isSystemFile(path: string): boolean {
   const name = (parts.at(-1) ?? '').toLowerCase();
   if (systemNames.has(name) || name.startsWith('._')) return true;
   return parts.some((part) => part === '__MACOSX' || part === '.Trashes' || part === '.Spotlight-V100' || part === '.fseventsd');
-}
-
-/** A stable identity of a picked file across page loads (for resuming). */
-export function fileFingerprint(file: { name: string; size: number; lastModified: number }, path: string): string {
-  return `${path}|${file.size}|${file.lastModified}`;
 }
 
 export interface Collected {
