@@ -10,6 +10,7 @@ import { Link, useParams } from 'react-router';
 import { fetchStudy } from '../api/studies';
 import { FormError } from '../pages/FormError';
 import { SeriesThumbnail } from './SeriesThumbnail';
+import { StudyReport } from './StudyReport';
 import { formatAge, formatSex, formatStudyDate, formatStudyTime, shortId } from './format';
 
 function Fact({ label, children }: { label: string; children: React.ReactNode }) {
@@ -118,14 +119,7 @@ export function StudyPage() {
       </Stack>
 
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
-        <Paper withBorder p="md" component="section" aria-labelledby="report-heading">
-          <Title order={2} size="h4" id="report-heading" mb="xs">
-            Report
-          </Title>
-          <Text c="dimmed" size="sm">
-            No report.
-          </Text>
-        </Paper>
+        <StudyReport study={s.studyInstanceUID} />
         <Paper withBorder p="md" component="section" aria-labelledby="annotations-heading">
           <Title order={2} size="h4" id="annotations-heading" mb="xs">
             Annotations and labels
