@@ -80,9 +80,9 @@ export const functionCatalog: readonly FunctionDefinition[] = [
     probesQueues: ['ingest'],
     database: true,
     // Reports submitted through the API are scrubbed with the patient's date shift; their originals go to the vault.
-    // Re-identification (vault `open`) is added with its route.
+    // Re-identification (POST /api/studies/{uid}/reidentify, admin only, audited) opens it; unsubscribe links are checked with a key derived from the de-identification key.
     deidKey: true,
-    vault: ['seal'],
+    vault: ['seal', 'open'],
     userPoolAdmin: true,
   },
   {
@@ -91,8 +91,9 @@ export const functionCatalog: readonly FunctionDefinition[] = [
     memoryMb: 1536,
     timeoutSeconds: 29,
     http: '/dicomweb',
-    // STOW-RS stores through the same path as ingest: de-identified, into the archive.
+    // STOW-RS stores through the same path as ingest: de-identified, into the archive (and asks for subscription digests).
     buckets: { archive: { access: ['read', 'list', 'write'] } },
+    sendsTo: ['notify'],
     database: true,
     deidKey: true,
     vault: ['seal'],
@@ -107,6 +108,8 @@ export const functionCatalog: readonly FunctionDefinition[] = [
       quarantine: { access: ['read', 'list'], prefix: uploadPrefix },
       archive: { access: ['read', 'list', 'write'] },
     },
+    // Newly indexed studies request one subscription digest run per burst (a delayed notify message).
+    sendsTo: ['notify'],
     database: true,
     deidKey: true,
     vault: ['seal'],
@@ -128,7 +131,11 @@ export const functionCatalog: readonly FunctionDefinition[] = [
     description: 'emails: subscription matches and export links',
     memoryMb: 256,
     timeoutSeconds: 30,
+    // A digest run waiting for a burst to settle asks for the next run itself.
+    sendsTo: ['notify'],
     database: true,
+    // Unsubscribe links are signed with a key derived from the de-identification key.
+    deidKey: true,
     mail: true,
   },
   {

@@ -216,7 +216,8 @@ describe('functions', () => {
     for (const [, fn] of catalogFunctions()) {
       const name = String(fn.Properties.FunctionName).replace('medlake-dev-', '');
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(env.DEID_KEY_SECRET_ARN !== undefined, name).toBe(['ingest', 'dicomweb', 'api'].includes(name));
+      // notify: unsubscribe links are signed with a key derived from it.
+      expect(env.DEID_KEY_SECRET_ARN !== undefined, name).toBe(['ingest', 'dicomweb', 'api', 'notify'].includes(name));
       expect(env.PHI_VAULT_KMS_KEY_ID !== undefined, name).toBe(['ingest', 'dicomweb', 'api'].includes(name));
       expect(env.MAIL_FROM !== undefined, name).toBe(name === 'notify');
     }
@@ -307,7 +308,8 @@ describe('least privilege', () => {
       'sqs:SendMessage': ['queue:export'],
       'sqs:GetQueueAttributes': ['queue:ingest'],
       'secretsmanager:GetSecretValue': ['secret:database', 'secret:deid'],
-      'kms:Decrypt': ['key:data'],
+      // key:vault: re-identification opens the PHI vault.
+      'kms:Decrypt': ['key:data', 'key:vault'],
       'kms:GenerateDataKey': ['key:data', 'key:vault'],
       ...Object.fromEntries(userPoolAdminActions.map((a) => [a, ['userpool']])),
     },
@@ -317,6 +319,7 @@ describe('least privilege', () => {
       's3:AbortMultipartUpload': ['bucket:archive/*'],
       's3:ListMultipartUploadParts': ['bucket:archive/*'],
       's3:ListBucket': ['bucket:archive'],
+      'sqs:SendMessage': ['queue:notify'],
       'secretsmanager:GetSecretValue': ['secret:database', 'secret:deid'],
       'kms:Decrypt': ['key:data'],
       'kms:GenerateDataKey': ['key:data', 'key:vault'],
@@ -327,6 +330,7 @@ describe('least privilege', () => {
       's3:AbortMultipartUpload': ['bucket:archive/*'],
       's3:ListMultipartUploadParts': ['bucket:archive/*'],
       's3:ListBucket': ['bucket:archive', 'bucket:quarantine'],
+      'sqs:SendMessage': ['queue:notify'],
       'secretsmanager:GetSecretValue': ['secret:database', 'secret:deid'],
       'kms:Decrypt': ['key:data'],
       'kms:GenerateDataKey': ['key:data', 'key:vault'],
@@ -356,8 +360,10 @@ describe('least privilege', () => {
     notify: {
       'ses:SendEmail': ['ses-identity'],
       'ses:SendRawEmail': ['ses-identity'],
-      'secretsmanager:GetSecretValue': ['secret:database'],
+      'sqs:SendMessage': ['queue:notify'],
+      'secretsmanager:GetSecretValue': ['secret:database', 'secret:deid'],
       'kms:Decrypt': ['key:data'],
+      'kms:GenerateDataKey': ['key:data'],
       'sqs:ReceiveMessage': ['queue:notify'],
       'sqs:ChangeMessageVisibility': ['queue:notify'],
       'sqs:GetQueueUrl': ['queue:notify'],

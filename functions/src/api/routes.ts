@@ -9,9 +9,11 @@ import { auditRoutes } from './audit';
 import { authRoutes, machineTokenRoutes } from './auth';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
+import { reidentifyRoutes } from './reidentify';
 import { reportRoutes } from './reports';
 import { sessionRoutes } from './session';
 import { studyRoutes } from './studies';
+import { subscriptionRoutes } from './subscriptions';
 import { uploadRoutes } from './uploads';
 import { userRoutes } from './users';
 
@@ -26,4 +28,6 @@ export const routes: Route[] = [
   ...uploadRoutes,
   ...studyRoutes,
   ...reportRoutes,
+  ...subscriptionRoutes,
+  ...reidentifyRoutes,
 ];

@@ -4,8 +4,11 @@
  * Group changes reach a user's token at their next refresh or sign-in.
  */
 import { z } from 'zod';
+import { isAllowed } from '@medlake/shared/access/matrix';
 import { roles } from '@medlake/shared/resources';
 import type { Role } from '@medlake/shared/resources';
+import { databasePool } from '../adapters/database';
+import { SubscriptionStore } from '../adapters/subscription-store';
 import { audit } from '../auth/audit-trail';
 import type { Principal } from '../auth/principal';
 import type { PoolUser } from '../auth/user-pool';
@@ -22,6 +25,23 @@ const admin = (request: HttpRequest<unknown>): Principal => requirePrincipal(req
 
 function isSelf(principal: Principal, user: PoolUser): boolean {
   return principal.sub === user.sub || principal.username === user.username;
+}
+
+/**
+ * Subscriptions email study data: they stop when the account is disabled or
+ * loses the roles that may read studies, and resume when that is undone.
+ */
+async function followAccess(user: PoolUser, change: { disabled: boolean } | { groups: readonly Role[] }): Promise<void> {
+  const owner = user.sub;
+  if (!owner) return;
+  const subscriptions = new SubscriptionStore(databasePool());
+  if ('disabled' in change) {
+    if (change.disabled) await subscriptions.suspendOwner(owner, 'account_disabled');
+    else await subscriptions.resumeOwner(owner, 'account_disabled');
+    return;
+  }
+  if (isAllowed({ groups: change.groups, isMachine: false }, 'subscriptions:manage')) await subscriptions.resumeOwner(owner, 'access_removed');
+  else await subscriptions.suspendOwner(owner, 'access_removed');
 }
 
 async function auditChange(request: HttpRequest<unknown>, action: string, user: PoolUser, details: Record<string, unknown>): Promise<void> {
@@ -60,6 +80,7 @@ export const userRoutes: Route[] = [
       if (user.state === 'disabled') throw conflict('account_disabled', 'This account is disabled; enable it first.');
       const before = await pool.setGroups(user.username, request.body.groups);
       await auditChange(request, 'users.approve', user, { before, after: request.body.groups });
+      await followAccess(user, { groups: request.body.groups });
       return json(200, await pool.requireUser(user.username));
     },
   }),
@@ -74,6 +95,7 @@ export const userRoutes: Route[] = [
       if (isSelf(admin(request), user) && !request.body.groups.includes('admin')) throw conflict('cannot_demote_self', 'You cannot remove your own admin role; ask another administrator.');
       const before = await pool.setGroups(user.username, request.body.groups);
       await auditChange(request, 'users.groups', user, { before, after: request.body.groups });
+      await followAccess(user, { groups: request.body.groups });
       return json(200, await pool.requireUser(user.username));
     },
   }),
@@ -87,6 +109,7 @@ export const userRoutes: Route[] = [
       if (isSelf(admin(request), user)) throw conflict('cannot_disable_self', 'You cannot disable your own account.');
       await pool.disable(user.username);
       await auditChange(request, 'users.disable', user, {});
+      await followAccess(user, { disabled: true });
       return json(200, await pool.requireUser(user.username));
     },
   }),
@@ -99,6 +122,7 @@ export const userRoutes: Route[] = [
       const user = await pool.requireUser(request.params.username ?? '');
       await pool.enable(user.username);
       await auditChange(request, 'users.enable', user, {});
+      await followAccess(user, { disabled: false });
       return json(200, await pool.requireUser(user.username));
     },
   }),

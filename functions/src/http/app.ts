@@ -10,7 +10,9 @@ import middy from '@middy/core';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ZodError } from 'zod';
-import { isPublic } from '@medlake/shared/access/matrix';
+import { auditsRefusals, isPublic } from '@medlake/shared/access/matrix';
+import { auditLogFromEnv } from '../adapters/audit-log';
+import type { Principal } from '../auth/principal';
 import { authenticate, authenticateIfPresent } from '../auth/authenticate';
 import { authorize, checkCsrf } from '../auth/authorize';
 import { HttpError, badRequest } from './errors';
@@ -40,7 +42,12 @@ export function createHttpHandler(options: HttpAppOptions): HttpHandler {
     }
     const { route, params } = found;
     const principal = isPublic(route.action) ? await authenticateIfPresent(event) : await authenticate(event);
-    authorize(principal, route.action);
+    try {
+      authorize(principal, route.action);
+    } catch (error) {
+      if (principal && auditsRefusals(route.action)) await auditRefusal(logger, event, principal, route, error);
+      throw error;
+    }
     if (!isPublic(route.action)) checkCsrf(event, principal);
     const rawBody = bodyBytes(event);
     const request: HttpRequest<unknown> = {
@@ -68,6 +75,24 @@ export function createHttpHandler(options: HttpAppOptions): HttpHandler {
     .use(correlation(logger))
     .use(errorAnswers(logger))
     .handler(dispatch) as unknown as HttpHandler;
+}
+
+/** A signed-in caller refused a sensitive action: the attempt is audited (best effort: the refusal stands either way). */
+async function auditRefusal(logger: Logger, event: HttpEvent, principal: Principal, route: Route, error: unknown): Promise<void> {
+  try {
+    await auditLogFromEnv().record({
+      actorSub: principal.sub,
+      actorName: principal.email ?? principal.username,
+      // `phi:reidentify` → `phi.reidentify`: the name its allowed uses are audited under.
+      action: route.action.replace(':', '.'),
+      outcome: 'denied',
+      details: { code: error instanceof HttpError ? error.code : 'forbidden', request: `${route.method} ${path(event)}` },
+      sourceIp: sourceIp(event),
+      correlationId: correlationId(event),
+    });
+  } catch (auditError) {
+    logger.warn('could not audit a refused request', { action: route.action, error: { name: (auditError as Error).name, message: (auditError as Error).message } });
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
  * process): the de-identification key and options, the PostgreSQL pool, the
  * buckets, the PHI vault, the group-committing index writer.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import pg from 'pg';
 import type { DeidOptions } from '@medlake/shared/dicom/options';
 import { parseDeidOptions } from '@medlake/shared/dicom/options';
@@ -15,10 +16,13 @@ import { phiVaultFromEnv } from '../adapters/phi-vault';
 import type { Quarantine } from '../adapters/quarantine';
 import { quarantineFromEnv } from '../adapters/quarantine';
 import { UploadRecords } from '../adapters/upload-records';
+import { requestDigestAfterIngest } from '../notify/digest-requests';
 import { linkWaitingReports } from '../reports/report-intake';
 import { IndexBatcher } from './index-batcher';
 import type { IngestSettings } from './ingest-settings';
 import { ingestSettings } from './ingest-settings';
+
+const hookLogger = new Logger({ serviceName: 'medlake-ingest' });
 
 export interface IngestContext {
   key: Uint8Array;
@@ -63,7 +67,13 @@ export async function createIngestContext(env: NodeJS.ProcessEnv = process.env):
   const [key, vault] = await Promise.all([deidKey(env), phiVaultFromEnv(env)]);
   const deidOptions = parseDeidOptions(env[envNames.deidOptions]);
   // Reports uploaded before their images wait for the study: linked once it is indexed.
-  const writer = new IndexWriter(db, archiveFromEnv(env), vault, { studiesIndexed: async (uids) => void (await linkWaitingReports({ db, key, deidOptions, vault }, uids)) });
+  const writer = new IndexWriter(db, archiveFromEnv(env), vault, {
+    studiesIndexed: async (uids) => {
+      await linkWaitingReports({ db, key, deidOptions, vault }, uids);
+      // New or changed studies may match a subscription: one digest run is requested per burst (never fails the batch).
+      await requestDigestAfterIngest(db, hookLogger);
+    },
+  });
   return {
     key,
     deidOptions,

@@ -22,7 +22,7 @@ describe('access matrix', () => {
   });
 
   it('anonymous callers may only do public actions', () => {
-    expect(actions.filter((a) => isAllowed(undefined, a)).sort()).toEqual(['account:sign-up', 'health:read', 'session:manage']);
+    expect(actions.filter((a) => isAllowed(undefined, a)).sort()).toEqual(['account:sign-up', 'health:read', 'session:manage', 'subscriptions:unsubscribe']);
   });
 
   it('a machine client keeps only the uploader role, whatever its groups', () => {

@@ -19,6 +19,8 @@ export type Audience = Role | 'public' | 'signed-in';
 export interface ActionDefinition {
   allowed: readonly Audience[];
   description: string;
+  /** A signed-in caller refused this action is written to the audit log too (attempts matter, not only uses). */
+  auditRefusals?: boolean;
 }
 
 export const accessMatrix = {
@@ -29,7 +31,7 @@ export const accessMatrix = {
   'users:read': { allowed: ['admin'], description: 'list users and pending sign-ups' },
   'users:manage': { allowed: ['admin'], description: 'approve, change groups, disable, enable a user' },
   'audit:read': { allowed: ['admin'], description: 'query the audit log' },
-  'phi:reidentify': { allowed: ['admin'], description: 'read original identifiers from the PHI vault (with a reason)' },
+  'phi:reidentify': { allowed: ['admin'], description: 'read original identifiers from the PHI vault (with a reason)', auditRefusals: true },
   'uploads:create': { allowed: ['uploader', 'admin'], description: 'start an upload batch, get presigned URLs, continue and complete own multipart uploads' },
   'uploads:read': { allowed: ['uploader', 'admin'], description: 'watch upload and ingest status' },
   'held:review': { allowed: ['admin'], description: 'release or discard instances held for review' },
@@ -40,6 +42,7 @@ export const accessMatrix = {
   'exports:create': { allowed: ['admin', 'researcher'], description: 'request a cohort export' },
   'exports:read': { allowed: ['admin', 'researcher'], description: 'list own exports and download links' },
   'subscriptions:manage': { allowed: ['admin', 'annotator', 'researcher'], description: 'save searches and subscribe to new matches' },
+  'subscriptions:unsubscribe': { allowed: ['public'], description: 'stop a subscription from the link in its email (a signed token, no sign-in)' },
 } as const satisfies Record<string, ActionDefinition>;
 
 export type Action = keyof typeof accessMatrix;
@@ -65,6 +68,10 @@ export type AccountState = 'pending' | 'active';
 
 export function accountState(actor: Actor): AccountState {
   return effectiveRoles(actor).length > 0 ? 'active' : 'pending';
+}
+
+export function auditsRefusals(action: Action): boolean {
+  return (accessMatrix[action] as ActionDefinition).auditRefusals === true;
 }
 
 export function isPublic(action: Action): boolean {
