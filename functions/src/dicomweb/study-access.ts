@@ -31,7 +31,7 @@ export async function auditStudyAccess(request: HttpRequest<unknown>, kind: Stud
     if (recent.size > 10_000) recent.clear();
     recent.set(key, hourStart);
     if (inserted.rowCount) {
-      await audit(request, kind === 'open' ? 'study.open' : 'study.retrieve', { resource: `study/${studyUid}`, details: { via: 'dicomweb', path: request.path.replace(/\/frames\/.*$/, '/frames') } });
+      await audit(request, kind === 'open' ? 'study.open' : 'study.retrieve', { resource: `study/${studyUid}`, details: { via: request.path.startsWith('/dicomweb') ? 'dicomweb' : 'api', path: request.path.replace(/\/frames\/.*$/, '/frames') } });
     }
   }
 }
