@@ -118,6 +118,13 @@ describe('end to end, in Chromium', () => {
       const approved = admin.getByRole('row', { name: new RegExp(physician.email.replace(/[.]/g, '\\.')) });
       await expect(approved.textContent()).resolves.toMatch(/active.*annotator.*uploader|active.*uploader.*annotator/);
       await snapshot(admin, '05-admin-users');
+
+      // The approval is in the audit log, with the roles given.
+      await admin.getByRole('navigation', { name: 'Main', exact: true }).getByRole('link', { name: 'Audit log' }).click();
+      const entry = admin.getByRole('table', { name: 'Audit log entries' }).getByRole('row', { name: /users\.approve/ });
+      await entry.waitFor();
+      await expect(entry.textContent()).resolves.toMatch(/admin@medlake\.test.*users\.approve.*ok.*"after":\["annotator","uploader"\]/);
+      await snapshot(admin, '05b-audit-log');
     } finally {
       await adminContext.close();
     }
@@ -170,11 +177,33 @@ describe('end to end, in Chromium', () => {
     await snapshot(page, '08-study-browser');
   });
 
-  it('the viewer opens the study and really draws the image', { timeout: 90_000 }, async () => {
+  it('on the study page they add a report, which the lake scrubs, and find the patient timeline', async () => {
     await page.getByRole('table', { name: 'Studies' }).getByRole('link', { name: /CT|Untitled study/ }).last().click();
     await page.waitForURL(new RegExp(`/studies/${studyUid.replace(/\./g, '\\.')}$`));
     await page.getByRole('heading', { name: 'Series' }).waitFor();
     await snapshot(page, '09-study');
+
+    // No report yet; the physician adds one, and the lake scrubs it before storing.
+    const report = page.getByRole('region', { name: 'Report' });
+    await report.getByText('No report.').waitFor();
+    await report.getByRole('button', { name: 'Add a report…' }).click();
+    await page.getByRole('textbox', { name: 'Report text' }).fill('Dr. Gregory House, call 555-123-4567. Hypodense lesion in the right liver lobe, 12 mm.');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await report.getByText(/Hypodense lesion in the right liver lobe, 12 mm\./).waitFor();
+    const stored = (await report.textContent()) as string;
+    expect(stored).not.toMatch(/555-123-4567|Gregory|House/);
+    expect(stored).toMatch(/version 1/);
+
+    // The patient's timeline lists the study.
+    await page.getByRole('link', { name: /^Patient / }).first().click();
+    await page.getByLabel('Studies over time').waitFor();
+    await expect(page.getByLabel('Studies over time').getByRole('link').count()).resolves.toBe(1);
+    await snapshot(page, '09b-patient-timeline');
+    await page.getByLabel('Studies over time').getByRole('link').first().click();
+    await page.getByRole('heading', { name: 'Series' }).waitFor();
+  });
+
+  it('the viewer opens the study and really draws the image', { timeout: 90_000 }, async () => {
     await page.getByRole('link', { name: 'Open viewer' }).click();
     const stats = await waitForRenderedImage(60_000);
     expect(stats.distinctLevels).toBeGreaterThan(32);

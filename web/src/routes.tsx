@@ -3,9 +3,8 @@
  * the app frame needs a session, and each page the role its API needs (the
  * same action names as the API's access matrix).
  */
+import { lazy } from 'react';
 import { createBrowserRouter } from 'react-router';
-import { AuditPage } from './admin/AuditPage';
-import { UsersPage } from './admin/UsersPage';
 import { AppLayout } from './layout/AppLayout';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { HomeRedirect } from './pages/HomeRedirect';
@@ -16,12 +15,16 @@ import { SignInPage } from './pages/SignInPage';
 import { SignUpPage } from './pages/SignUpPage';
 import { VerifyPage } from './pages/VerifyPage';
 import { RequireSession } from './session/RequireSession';
-import { PatientPage } from './studies/PatientPage';
-import { StudyBrowserPage } from './studies/StudyBrowserPage';
-import { StudyPage } from './studies/StudyPage';
-import { UploadDetailPage } from './upload/UploadDetailPage';
-import { UploadPage } from './upload/UploadPage';
-import { ViewerPage } from './viewer/ViewerPage';
+
+// The signed-in pages load on first use: the sign-in page stays small and quick.
+const AuditPage = lazy(() => import('./admin/AuditPage').then((m) => ({ default: m.AuditPage })));
+const UsersPage = lazy(() => import('./admin/UsersPage').then((m) => ({ default: m.UsersPage })));
+const PatientPage = lazy(() => import('./studies/PatientPage').then((m) => ({ default: m.PatientPage })));
+const StudyBrowserPage = lazy(() => import('./studies/StudyBrowserPage').then((m) => ({ default: m.StudyBrowserPage })));
+const StudyPage = lazy(() => import('./studies/StudyPage').then((m) => ({ default: m.StudyPage })));
+const UploadDetailPage = lazy(() => import('./upload/UploadDetailPage').then((m) => ({ default: m.UploadDetailPage })));
+const UploadPage = lazy(() => import('./upload/UploadPage').then((m) => ({ default: m.UploadPage })));
+const ViewerPage = lazy(() => import('./viewer/ViewerPage').then((m) => ({ default: m.ViewerPage })));
 
 export const router = createBrowserRouter([
   { path: '/sign-in', element: <SignInPage /> },

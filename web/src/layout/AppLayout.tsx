@@ -3,9 +3,10 @@
  * navigation and the user menu, the page below. Only what the user's roles
  * allow is offered.
  */
-import { ActionIcon, AppShell, Badge, Burger, Drawer, Group, Menu, NavLink, Stack, Text, Tooltip, UnstyledButton, useMantineColorScheme } from '@mantine/core';
+import { ActionIcon, AppShell, Badge, Burger, Center, Drawer, Group, Loader, Menu, NavLink, Stack, Text, Tooltip, UnstyledButton, useMantineColorScheme } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconChevronDown, IconLogout, IconMoon, IconSun } from '@tabler/icons-react';
+import { Suspense } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { useSession } from '../session/SessionProvider';
 import type { Action } from '../session/permissions';
@@ -125,7 +126,15 @@ export function AppLayout() {
         </Stack>
       </Drawer>
       <AppShell.Main id="main">
-        <Outlet />
+        <Suspense
+          fallback={
+            <Center mih="40vh">
+              <Loader aria-label="Loading the page" />
+            </Center>
+          }
+        >
+          <Outlet />
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );
