@@ -1,0 +1,202 @@
+/**
+ * An annotation SR as JSON a researcher can read without a DICOM toolkit:
+ * the document's identity and flags, its content tree flattened into
+ * observations (each with the path of concept names from the document title
+ * down, its value, UCUM unit or code, and the images it refers to), and the
+ * SR's own DICOM JSON (PS3.18 F.2) next to it, complete. Tags by PS3.3
+ * C.17.3 (SR Document Content) and C.18 (content item macros).
+ */
+import type { DicomJson, DicomJsonAttribute, DicomJsonPersonName } from '../dicom/dicom-json';
+
+const tags = {
+  sopClassUid: '00080016',
+  sopInstanceUid: '00080018',
+  studyInstanceUid: '0020000D',
+  seriesInstanceUid: '0020000E',
+  contentDate: '00080023',
+  contentTime: '00080033',
+  completionFlag: '0040A491',
+  verificationFlag: '0040A493',
+  conceptNameCodeSequence: '0040A043',
+  contentSequence: '0040A730',
+  relationshipType: '0040A010',
+  valueType: '0040A040',
+  codeValue: '00080100',
+  codingSchemeDesignator: '00080102',
+  codeMeaning: '00080104',
+  textValue: '0040A160',
+  measuredValueSequence: '0040A300',
+  numericValue: '0040A30A',
+  measurementUnitsCodeSequence: '004008EA',
+  conceptCodeSequence: '0040A168',
+  dateTime: '0040A120',
+  date: '0040A121',
+  time: '0040A122',
+  personName: '0040A123',
+  uid: '0040A124',
+  referencedSopSequence: '00081199',
+  referencedSopClassUid: '00081150',
+  referencedSopInstanceUid: '00081155',
+  referencedFrameNumber: '00081160',
+  graphicType: '00700023',
+  graphicData: '00700022',
+  referencedFrameOfReferenceUid: '30060024',
+} as const;
+
+/** Deeper trees than this are cut off (a malformed or hostile SR must not recurse without end). */
+const maxDepth = 64;
+
+export interface CodedConcept {
+  code: string | null;
+  scheme: string | null;
+  meaning: string | null;
+}
+
+export interface SrReference {
+  sopClassUID: string | null;
+  sopInstanceUID: string | null;
+  frames?: number[];
+}
+
+export interface SrObservation {
+  /** Concept names from the document title down to this item. */
+  path: string[];
+  relationship: string | null;
+  valueType: string;
+  value?: string | number | null;
+  unit?: CodedConcept;
+  code?: CodedConcept;
+  references?: SrReference[];
+  graphicType?: string;
+  graphicData?: number[];
+  frameOfReferenceUID?: string;
+}
+
+export interface AnnotationDocument {
+  sopInstanceUID: string | null;
+  seriesInstanceUID: string | null;
+  studyInstanceUID: string | null;
+  sopClassUID: string | null;
+  title: string | null;
+  contentDate: string | null;
+  contentTime: string | null;
+  completionFlag: string | null;
+  verificationFlag: string | null;
+  observations: SrObservation[];
+  dicom: DicomJson;
+}
+
+type Value = NonNullable<DicomJsonAttribute['Value']>[number];
+
+function values(dataset: DicomJson, tag: string): Value[] {
+  return dataset[tag]?.Value ?? [];
+}
+
+function text(dataset: DicomJson, tag: string): string | null {
+  const first = values(dataset, tag)[0];
+  if (first === undefined || first === null) return null;
+  if (typeof first === 'object') return (first as DicomJsonPersonName).Alphabetic ?? null;
+  return String(first);
+}
+
+function items(dataset: DicomJson, tag: string): DicomJson[] {
+  return values(dataset, tag).filter((v): v is DicomJson => typeof v === 'object' && v !== null && !('Alphabetic' in v || 'Ideographic' in v || 'Phonetic' in v));
+}
+
+function concept(dataset: DicomJson | undefined): CodedConcept | undefined {
+  if (!dataset) return undefined;
+  return { code: text(dataset, tags.codeValue), scheme: text(dataset, tags.codingSchemeDesignator), meaning: text(dataset, tags.codeMeaning) };
+}
+
+function numbers(dataset: DicomJson, tag: string): number[] {
+  return values(dataset, tag).map(Number).filter((n) => Number.isFinite(n));
+}
+
+function observation(item: DicomJson, path: string[]): SrObservation {
+  const valueType = text(item, tags.valueType) ?? 'UNKNOWN';
+  const out: SrObservation = { path, relationship: text(item, tags.relationshipType), valueType };
+  switch (valueType) {
+    case 'TEXT':
+      out.value = text(item, tags.textValue);
+      break;
+    case 'NUM': {
+      const measured = items(item, tags.measuredValueSequence)[0];
+      const raw = measured ? text(measured, tags.numericValue) : null;
+      out.value = raw === null ? null : Number.isFinite(Number(raw)) ? Number(raw) : raw;
+      const unit = concept(measured ? items(measured, tags.measurementUnitsCodeSequence)[0] : undefined);
+      if (unit) out.unit = unit;
+      break;
+    }
+    case 'CODE': {
+      const code = concept(items(item, tags.conceptCodeSequence)[0]);
+      if (code) out.code = code;
+      break;
+    }
+    case 'DATETIME':
+      out.value = text(item, tags.dateTime);
+      break;
+    case 'DATE':
+      out.value = text(item, tags.date);
+      break;
+    case 'TIME':
+      out.value = text(item, tags.time);
+      break;
+    case 'PNAME':
+      out.value = text(item, tags.personName);
+      break;
+    case 'UIDREF':
+      out.value = text(item, tags.uid);
+      break;
+    case 'SCOORD':
+    case 'SCOORD3D': {
+      const graphicType = text(item, tags.graphicType);
+      if (graphicType) out.graphicType = graphicType;
+      out.graphicData = numbers(item, tags.graphicData);
+      const frame = text(item, tags.referencedFrameOfReferenceUid);
+      if (frame) out.frameOfReferenceUID = frame;
+      break;
+    }
+    default:
+      break;
+  }
+  const references = items(item, tags.referencedSopSequence).map((ref): SrReference => {
+    const frames = numbers(ref, tags.referencedFrameNumber);
+    return { sopClassUID: text(ref, tags.referencedSopClassUid), sopInstanceUID: text(ref, tags.referencedSopInstanceUid), ...(frames.length ? { frames } : {}) };
+  });
+  if (references.length) out.references = references;
+  return out;
+}
+
+function walk(container: DicomJson, path: string[], depth: number, out: SrObservation[]): void {
+  if (depth > maxDepth) return;
+  for (const item of items(container, tags.contentSequence)) {
+    const name = concept(items(item, tags.conceptNameCodeSequence)[0])?.meaning ?? '';
+    const itemPath = [...path, name];
+    if (text(item, tags.valueType) !== 'CONTAINER') out.push(observation(item, itemPath));
+    walk(item, itemPath, depth + 1, out);
+  }
+}
+
+/** The SR's observations, depth first in document order. */
+export function srObservations(sr: DicomJson): SrObservation[] {
+  const title = concept(items(sr, tags.conceptNameCodeSequence)[0])?.meaning ?? '';
+  const out: SrObservation[] = [];
+  walk(sr, [title], 0, out);
+  return out;
+}
+
+export function annotationDocument(sr: DicomJson): AnnotationDocument {
+  return {
+    sopInstanceUID: text(sr, tags.sopInstanceUid),
+    seriesInstanceUID: text(sr, tags.seriesInstanceUid),
+    studyInstanceUID: text(sr, tags.studyInstanceUid),
+    sopClassUID: text(sr, tags.sopClassUid),
+    title: concept(items(sr, tags.conceptNameCodeSequence)[0])?.meaning ?? null,
+    contentDate: text(sr, tags.contentDate),
+    contentTime: text(sr, tags.contentTime),
+    completionFlag: text(sr, tags.completionFlag),
+    verificationFlag: text(sr, tags.verificationFlag),
+    observations: srObservations(sr),
+    dicom: sr,
+  };
+}
