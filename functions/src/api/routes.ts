@@ -7,6 +7,7 @@
 import type { Route } from '../http/router';
 import { auditRoutes } from './audit';
 import { authRoutes, machineTokenRoutes } from './auth';
+import { exportRoutes } from './exports';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { reidentifyRoutes } from './reidentify';
@@ -28,6 +29,7 @@ export const routes: Route[] = [
   ...uploadRoutes,
   ...studyRoutes,
   ...reportRoutes,
+  ...exportRoutes,
   ...subscriptionRoutes,
   ...reidentifyRoutes,
 ];
