@@ -11,7 +11,6 @@ import { answerInstanceMetadata, answerSeriesMetadata, answerStudyMetadata } fro
 import { answerInstanceRendered, answerSeriesRendered } from './rendered';
 import { answerRetrieve } from './retrieve';
 import { answerSearch } from './search';
-import { answerStow } from './stow';
 
 const base = '/dicomweb';
 const study = `${base}/studies/{study}`;
@@ -42,7 +41,7 @@ export const routes: Route[] = [
   route({ method: 'GET', path: `${series}/rendered`, action: 'studies:read', handle: (r) => answerSeriesRendered(r, 'rendered') }),
   route({ method: 'GET', path: `${series}/thumbnail`, action: 'studies:read', handle: (r) => answerSeriesRendered(r, 'thumbnail') }),
   route({ method: 'GET', path: `${study}/thumbnail`, action: 'studies:read', handle: (r) => answerSeriesRendered(r, 'thumbnail') }),
-  // STOW-RS
-  route({ method: 'POST', path: `${base}/studies`, action: 'annotations:write', handle: (r) => answerStow(r) }),
-  route({ method: 'POST', path: study, action: 'annotations:write', handle: (r) => answerStow(r) }),
+  // STOW-RS: loaded on first use, so searches and retrieves do not start up the ingest path (de-identification, reports).
+  route({ method: 'POST', path: `${base}/studies`, action: 'annotations:write', handle: async (r) => (await import('./stow')).answerStow(r) }),
+  route({ method: 'POST', path: study, action: 'annotations:write', handle: async (r) => (await import('./stow')).answerStow(r) }),
 ];
