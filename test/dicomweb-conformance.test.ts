@@ -141,6 +141,9 @@ describe('side by side with Orthanc', () => {
     await sameAnswers(`/studies?StudyDate=${date}-`, '0020000D');
     await sameAnswers(`/studies?StudyDate=-${date}`, '0020000D');
     await sameAnswers('/studies?ModalitiesInStudy=CT', '0020000D');
+    const morning = await sameAnswers('/studies?StudyTime=0700-1259', '0020000D');
+    const afternoon = await sameAnswers('/studies?StudyTime=1300-', '0020000D');
+    expect(morning.length + afternoon.length).toBe(4);
     await sameAnswers('/studies?ModalitiesInStudy=MR', '0020000D');
     // UID list matching, comma-separated (PS3.18 §8.3.4.1; Orthanc 1.10 does not read backslash lists).
     await sameAnswers(`/studies?StudyInstanceUID=${all.slice(0, 2).map((s) => value(s, '0020000D')).join(',')}`, '0020000D');
