@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forgetDigestSchedule, requestSubscriptionDigest } from '@medlake/functions/notify/digest-requests';
+import { NotifyQueueMailer, sendNotifyMessage } from '@medlake/functions/notify/messages';
 import type { OutboxMail, TestStack, TestUser, Tokens } from './support/local-stack';
 import { startTestStack, testAdmin } from './support/local-stack';
 import type { BuiltStudy } from './subscriptions-fixtures';
@@ -296,5 +297,21 @@ describe('requesting digest runs', () => {
     await stack.db.query('UPDATE notify_schedule SET due_at = NULL');
     forgetDigestSchedule();
     expect(await requestSubscriptionDigest(stack.db, { afterSeconds: 1, onlyIfSubscriptions: true })).toBe(false);
+  });
+});
+
+describe('ready-made emails through the notify queue (functions without mail rights, e.g. the export worker)', () => {
+  it('are sent once, even when the message is delivered twice, and their audit entry is written', async () => {
+    const to = 'export.owner@medlake.test';
+    const sent = await new NotifyQueueMailer().send({ to, subject: 'medlake: "Cohort A" is ready', text: 'Download it here.' }, { action: 'exports.link-emailed', resource: 'export/demo', actorName: to });
+    const message = { kind: 'email' as const, id: sent.messageId, to, subject: 'medlake: "Cohort A" is ready', text: 'Download it here.' };
+    // The same message again, as SQS may deliver it twice.
+    await sendNotifyMessage(message);
+    await stack.waitForMail((m) => m.to.includes(to));
+    await stack.waitForIngestIdle({ timeoutMs: 60_000 });
+    const mails = (await stack.outbox()).filter((m) => m.to.includes(to));
+    expect(mails.map((m) => [m.subject, m.text.trim()])).toEqual([['medlake: "Cohort A" is ready', 'Download it here.']]);
+    const { rows } = await stack.db.query("SELECT actor_name, resource FROM audit_log WHERE action = 'exports.link-emailed'");
+    expect(rows).toEqual([{ actor_name: to, resource: 'export/demo' }]);
   });
 });
