@@ -22,15 +22,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestStack } from '../test/support/local-stack';
 import type { GeneratedInstance } from '../test/fixtures/dicomweb/lake';
-import { generateDicom, uploadAndIngest } from '../test/fixtures/dicomweb/lake';
+import { generateDicom, readManifest, uploadAndIngest } from '../test/fixtures/dicomweb/lake';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const patients = Number(process.env.BENCH_PATIENTS ?? 5000);
 const samples = Number(process.env.BENCH_SAMPLES ?? 200);
 
-function dataset(name: string, make: (dir: string) => GeneratedInstance[], reuse: () => GeneratedInstance[]): GeneratedInstance[] {
+function dataset(name: string, make: (dir: string) => GeneratedInstance[]): GeneratedInstance[] {
   const dir = join(root, 'bench', 'data', name);
-  if (existsSync(join(dir, 'manifest.tsv'))) return reuse();
+  if (existsSync(join(dir, 'manifest.tsv'))) return readManifest(dir);
   console.log(`generating ${name} ...`);
   return make(dir);
 }
@@ -98,10 +98,10 @@ function runClient(urls: string[], concurrency: number, headers: Record<string, 
 async function main(): Promise<void> {
   const queryArgs = { patients, studiesPerPatient: 2, seriesPerStudy: 2, slices: 1, matrix: 8, modality: 'mix' as const, seed: 13 };
   const queryName = `query-${patients}x2x2x1-m8-s13`;
-  const querySet = dataset(queryName, (dir) => generateDicom(dir, queryArgs), () => generateDicom(join(root, 'bench', 'data', queryName), queryArgs));
+  const querySet = dataset(queryName, (dir) => generateDicom(dir, queryArgs));
   const ctArgs = { patients: 1, studiesPerPatient: 1, seriesPerStudy: 1, slices: 300, modality: 'CT' as const, seed: 11 };
   const ctName = 'ct-1x300-s11';
-  const ct = dataset(ctName, (dir) => generateDicom(dir, ctArgs), () => generateDicom(join(root, 'bench', 'data', ctName), ctArgs));
+  const ct = dataset(ctName, (dir) => generateDicom(dir, ctArgs));
 
   const stack = await startTestStack();
   try {
