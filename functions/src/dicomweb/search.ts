@@ -140,7 +140,8 @@ export function instanceJson(row: Row, baseUrl: string, tags: readonly string[] 
   const out = pick(stored, computed, tags);
   // NumberOfFrames is returned for multi-frame instances only, as it is stored.
   if (tags !== 'all' && !stored['00280008'] && (row.number_of_frames as number) > 1) out['00280008'] = num('IS', row.number_of_frames as number);
-  if (tags === 'all') for (const [tag, element] of Object.entries(out)) if (element.BulkDataURI !== undefined) delete out[tag];
+  // Bulk data has no place in search answers (the stored header holds only placeholders for it).
+  for (const [tag, element] of Object.entries(out)) if (element.BulkDataURI !== undefined) delete out[tag];
   return out;
 }
 
