@@ -3,11 +3,16 @@
  * multipart/related; type="application/dicom". Every part goes through the
  * ingest path's `storeInstance` (de-identification, archive, index in one
  * transaction), so what the viewer saves (measurement SRs, SEGs) is in the
- * next QIDO and /metadata answer. The answer is the Store Instances Response
+ * next QIDO and /metadata answer. An object about a study of the lake keeps
+ * the UIDs, pseudonym and dates the lake issued (de-identification's
+ * derived-from-lake mode), so it lands in that study. The answer is the Store Instances Response
  * Module (PS3.18 Table 10.5.3-1): 200 all stored, 202 some failed or were
  * changed (warnings), 409 none stored.
  */
 import dicomParser from 'dicom-parser';
+import type { DerivedFromLake } from '@medlake/shared/dicom/deidentify-part10';
+import type { Queryable } from '../adapters/database';
+import { databasePool } from '../adapters/database';
 import { storeInstance } from '../ingest/store-instance';
 import type { StoreResult } from '../ingest/store-instance';
 import { HttpError } from '../http/errors';
@@ -48,6 +53,28 @@ function postedIdentifiers(part: Uint8Array): PostedIdentifiers {
   }
 }
 
+/**
+ * What the lake issued for a study, when a posted object belongs to one (a
+ * viewer's SR or SEG about lake images): its UIDs (study, series, instances,
+ * frames of reference), patient pseudonym and accession, which
+ * de-identification then keeps instead of remapping them a second time.
+ * Undefined for a study the lake does not hold (a new object is de-identified
+ * like any upload).
+ */
+export async function derivedFromLake(studyUid: string, db: Queryable = databasePool()): Promise<DerivedFromLake | undefined> {
+  const row = (await db.query<{ patient_id: string; accession_number: string | null; uids: string[] }>(
+    `SELECT s.patient_id, s.accession_number,
+            ARRAY(SELECT series_uid FROM series WHERE study_uid = s.study_uid)
+            || ARRAY(SELECT sop_uid FROM instances WHERE study_uid = s.study_uid)
+            || ARRAY(SELECT DISTINCT i.attributes -> '00200052' -> 'Value' ->> 0 FROM instances i
+                     WHERE i.study_uid = s.study_uid AND i.attributes ? '00200052') AS uids
+     FROM studies s WHERE s.study_uid = $1`,
+    [studyUid],
+  )).rows[0];
+  if (!row) return undefined;
+  return { knownUids: new Set([studyUid, ...row.uids.filter(Boolean)]), patientPseudonym: row.patient_id, accessionNumber: row.accession_number };
+}
+
 const ui = (value: string | undefined): DicomElement => (value ? { vr: 'UI', Value: [value] } : { vr: 'UI' });
 const us = (value: number): DicomElement => ({ vr: 'US', Value: [value] });
 
@@ -67,6 +94,7 @@ export async function answerStow(request: HttpRequest<unknown>): Promise<HttpRes
   const targetStudy = request.params.study;
   const baseUrl = dicomwebBaseUrl(request);
 
+  const lakeStudies = new Map<string, Promise<DerivedFromLake | undefined>>();
   const referenced: DicomJson[] = [];
   const failed: DicomJson[] = [];
   const storedStudies = new Set<string>();
@@ -85,7 +113,12 @@ export async function answerStow(request: HttpRequest<unknown>): Promise<HttpRes
     }
     let result: StoreResult;
     try {
-      result = await storeInstance(part.body, { uploadId: undefined, fileIndex: undefined, via: 'stow' });
+      let derivedFrom: DerivedFromLake | undefined;
+      if (posted.studyUid) {
+        if (!lakeStudies.has(posted.studyUid)) lakeStudies.set(posted.studyUid, derivedFromLake(posted.studyUid));
+        derivedFrom = await lakeStudies.get(posted.studyUid);
+      }
+      result = await storeInstance(part.body, { uploadId: undefined, fileIndex: undefined, via: 'stow' }, undefined, { derivedFrom });
     } catch (error) {
       request.logger.error('STOW-RS store failed', { error: { name: (error as Error).name, message: (error as Error).message } });
       fail(stowReasons.outOfResources);
