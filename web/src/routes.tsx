@@ -22,6 +22,7 @@ const UsersPage = lazy(() => import('./admin/UsersPage').then((m) => ({ default:
 const PatientPage = lazy(() => import('./studies/PatientPage').then((m) => ({ default: m.PatientPage })));
 const StudyBrowserPage = lazy(() => import('./studies/StudyBrowserPage').then((m) => ({ default: m.StudyBrowserPage })));
 const StudyPage = lazy(() => import('./studies/StudyPage').then((m) => ({ default: m.StudyPage })));
+const SubscriptionsPage = lazy(() => import('./subscriptions/SubscriptionsPage').then((m) => ({ default: m.SubscriptionsPage })));
 const UploadDetailPage = lazy(() => import('./upload/UploadDetailPage').then((m) => ({ default: m.UploadDetailPage })));
 const UploadPage = lazy(() => import('./upload/UploadPage').then((m) => ({ default: m.UploadPage })));
 const ViewerPage = lazy(() => import('./viewer/ViewerPage').then((m) => ({ default: m.ViewerPage })));
@@ -45,6 +46,7 @@ export const router = createBrowserRouter([
       { path: '/studies/:studyUid', element: <RequireSession action="studies:read"><StudyPage /></RequireSession> },
       { path: '/studies/:studyUid/viewer', element: <RequireSession action="studies:read"><ViewerPage /></RequireSession> },
       { path: '/patients/:patientId', element: <RequireSession action="studies:read"><PatientPage /></RequireSession> },
+      { path: '/subscriptions', element: <RequireSession action="subscriptions:manage"><SubscriptionsPage /></RequireSession> },
       { path: '/upload', element: <RequireSession action="uploads:create"><UploadPage /></RequireSession> },
       { path: '/uploads/:uploadId', element: <RequireSession action="uploads:read"><UploadDetailPage /></RequireSession> },
       { path: '/admin/users', element: <RequireSession action="users:read"><UsersPage /></RequireSession> },

@@ -1,0 +1,109 @@
+/**
+ * Re-identification (admins, the honest-broker function): a stated reason,
+ * then the original identifiers shown once. The answer lives only in this
+ * dialog: closing it forgets it (nothing in the query cache or storage).
+ * Every attempt is in the audit log.
+ */
+import { Alert, Button, Code, Group, Modal, Stack, Table, Text, Textarea } from '@mantine/core';
+import { useMutation } from '@tanstack/react-query';
+import { IconShieldLock } from '@tabler/icons-react';
+import { useState } from 'react';
+import type { OriginalIdentifiers, PatientReidentification, StudyReidentification } from '../api/subscriptions';
+import { reidentifyPatient, reidentifyStudy } from '../api/subscriptions';
+import { FormError } from '../pages/FormError';
+
+const minReason = 10;
+
+function Originals({ title, values }: { title: string; values: OriginalIdentifiers }) {
+  const rows = Object.entries(values ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  return (
+    <Stack gap={4}>
+      <Text fw={600} size="sm">
+        {title}
+      </Text>
+      {rows.length === 0 ? (
+        <Text size="sm" c="dimmed">
+          The vault holds no record.
+        </Text>
+      ) : (
+        <Table withRowBorders={false} verticalSpacing={2}>
+          <Table.Tbody>
+            {rows.map(([key, value]) => (
+              <Table.Tr key={key}>
+                <Table.Td w="40%">
+                  <Text size="xs" c="dimmed">
+                    {key}
+                  </Text>
+                </Table.Td>
+                <Table.Td>
+                  <Code>{typeof value === 'string' ? value : JSON.stringify(value)}</Code>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Stack>
+  );
+}
+
+export function ReidentifyButton({ kind, id }: { kind: 'study' | 'patient'; id: string }) {
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const reveal = useMutation<StudyReidentification | PatientReidentification>({
+    mutationFn: () => (kind === 'study' ? reidentifyStudy(id, reason) : reidentifyPatient(id, reason)),
+  });
+  const close = () => {
+    setOpen(false);
+    setReason('');
+    reveal.reset();
+  };
+  const answer = reveal.data;
+  return (
+    <>
+      <Button variant="subtle" color="orange" size="xs" leftSection={<IconShieldLock size={16} />} onClick={() => setOpen(true)}>
+        Re-identify
+      </Button>
+      <Modal opened={open} onClose={close} title={kind === 'study' ? 'Re-identify this study' : 'Re-identify this patient'} size="lg">
+        {answer ? (
+          <Stack gap="md">
+            <Alert color="orange" variant="light">
+              Original identifiers, disclosed at {new Date(answer.disclosedAt).toLocaleString()} and recorded in the audit log with your reason. They are not kept by this page.
+            </Alert>
+            <Originals title="Patient" values={answer.patient.original} />
+            {'study' in answer ? <Originals title="Study" values={answer.study.original} /> : null}
+            {'series' in answer ? answer.series.map((s, i) => <Originals key={s.seriesInstanceUID} title={`Series ${i + 1}`} values={s.original} />) : null}
+            {'studies' in answer ? <Text size="sm">{answer.studies.length} studies of this patient in the lake.</Text> : null}
+            <Group justify="flex-end">
+              <Button onClick={close}>Close and forget</Button>
+            </Group>
+          </Stack>
+        ) : (
+          <form
+            onSubmit={(event) => {
+              event.preventDefault();
+              reveal.mutate();
+            }}
+          >
+            <Stack gap="sm">
+              <Text size="sm">
+                The original identifiers leave the PHI vault only with a reason, which is kept in the audit log with your name. Name the protocol, request or ticket; do not type patient names.
+              </Text>
+              <Textarea label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} minRows={3} maxLength={1000} required data-autofocus
+                description={`At least ${minReason} characters.`} />
+              <FormError error={reveal.error} title="Not disclosed" />
+              <Group justify="flex-end">
+                <Button variant="subtle" onClick={close}>
+                  Cancel
+                </Button>
+                <Button type="submit" color="orange" loading={reveal.isPending} disabled={reason.trim().length < minReason}>
+                  Show original identifiers
+                </Button>
+              </Group>
+            </Stack>
+          </form>
+        )}
+      </Modal>
+    </>
+  );
+}
