@@ -5,10 +5,12 @@
  * The access check, CSRF rule, body validation and error answers come with it.
  */
 import type { Route } from '../http/router';
+import { annotationRoutes } from './annotations';
 import { auditRoutes } from './audit';
 import { authRoutes, machineTokenRoutes } from './auth';
 import { exportRoutes } from './exports';
 import { healthRoutes } from './health';
+import { labelRoutes } from './labels';
 import { meRoutes } from './me';
 import { reidentifyRoutes } from './reidentify';
 import { reportRoutes } from './reports';
@@ -29,6 +31,8 @@ export const routes: Route[] = [
   ...uploadRoutes,
   ...studyRoutes,
   ...reportRoutes,
+  ...annotationRoutes,
+  ...labelRoutes,
   ...exportRoutes,
   ...subscriptionRoutes,
   ...reidentifyRoutes,

@@ -30,8 +30,9 @@ export interface StudySummary {
   bodyParts: string[];
   numSeries: number;
   numInstances: number;
-  /** Whether the study has a (de-identified) report. Labels are not stored yet: always empty until they are. */
+  /** Whether the study has a (de-identified) report. */
   hasReport: boolean;
+  /** Label codes the study carries (on itself, its series or instances), sorted. */
   labels: string[];
 }
 
@@ -58,6 +59,7 @@ interface StudyRow {
   num_series: number;
   num_instances: number;
   has_report: boolean;
+  labels: string[] | null;
 }
 
 function isoDate(value: Date | null): string | null {
@@ -80,7 +82,7 @@ export function studySummary(row: StudyRow): StudySummary {
     numSeries: row.num_series,
     numInstances: row.num_instances,
     hasReport: row.has_report,
-    labels: [],
+    labels: row.labels ?? [],
   };
 }
 

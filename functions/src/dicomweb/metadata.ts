@@ -9,6 +9,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Queryable } from '../adapters/database';
 import { databasePool } from '../adapters/database';
+import { hiddenAnnotationVersions, withoutHiddenInstances } from '../annotations/visibility';
 import { notFound } from '../http/errors';
 import type { HttpRequest } from '../http/router';
 import type { HttpResult } from '../http/types';
@@ -113,6 +114,9 @@ export async function answerSeriesMetadata(request: HttpRequest<unknown>): Promi
   const { study, series } = request.params as { study: string; series: string };
   const gzip = await seriesMetadataGzip(study, series, dicomwebBaseUrl(request));
   await auditStudyAccess(request, 'open', [study]);
+  // Of each annotation set, only the version the caller looks at (functions/src/annotations/visibility.ts).
+  const hidden = await hiddenAnnotationVersions(study, request.principal?.sub ?? null);
+  if (hidden.series.has(series)) return answerJson(request, undefined, withoutHiddenInstances(gzip, hidden.sops));
   return answerJson(request, gzip, undefined);
 }
 
@@ -122,9 +126,11 @@ export async function answerStudyMetadata(request: HttpRequest<unknown>, db: Que
   const series = await db.query<{ series_uid: string }>('SELECT series_uid FROM series WHERE study_uid = $1 ORDER BY series_number NULLS LAST, series_uid', [study]);
   if (series.rows.length === 0) throw notFound('not_found', 'No such study.');
   const baseUrl = dicomwebBaseUrl(request);
+  const hidden = await hiddenAnnotationVersions(study, request.principal?.sub ?? null, db);
   const documents: string[] = [];
   for (const row of series.rows) {
-    const text = gunzipSync(await seriesMetadataGzip(study, row.series_uid, baseUrl, db)).toString('utf8');
+    const gzip = await seriesMetadataGzip(study, row.series_uid, baseUrl, db);
+    const text = hidden.series.has(row.series_uid) ? withoutHiddenInstances(gzip, hidden.sops) : gunzipSync(gzip).toString('utf8');
     if (text.length > 2) documents.push(text.slice(1, -1));
   }
   await auditStudyAccess(request, 'open', [study]);

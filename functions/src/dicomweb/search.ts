@@ -38,8 +38,9 @@ export function qidoQueryOf(request: HttpRequest<unknown>, level: QidoLevel): Qi
   }
 }
 
-export async function search(level: QidoLevel, query: QidoQuery, scope: QidoScope, baseUrl: string, db: Queryable = databasePool()): Promise<SearchResult> {
-  const sql = qidoSql(query, scope);
+export async function search(level: QidoLevel, query: QidoQuery, scope: QidoScope, baseUrl: string, db: Queryable = databasePool(), viewerSub: string | null = null): Promise<SearchResult> {
+  // Of each annotation set, only the version the caller looks at (the latest unless they picked one).
+  const sql = qidoSql(query, scope, viewerSub);
   const [page, count] = await Promise.all([db.query<Row>(sql.page.text, sql.page.values), db.query<{ total: number }>(sql.count.text, sql.count.values)]);
   const items = page.rows.map((row) => responseOf(level, row, query, scope, baseUrl));
   return { total: count.rows[0]?.total ?? 0, items, query, studyUids: [...new Set(page.rows.map((r) => String(r.study_uid ?? scope.studyUid)))] };
@@ -50,7 +51,7 @@ export async function answerSearch(request: HttpRequest<unknown>, level: QidoLev
   if (scope.studyUid && !(await studyExists(scope.studyUid, scope.seriesUid))) {
     throw new HttpError(404, 'not_found', scope.seriesUid ? 'No such series in this study.' : 'No such study.');
   }
-  const result = await search(level, query, scope, dicomwebBaseUrl(request));
+  const result = await search(level, query, scope, dicomwebBaseUrl(request), databasePool(), request.principal?.sub ?? null);
   // Searching inside a study is opening it; a study list is not.
   if (scope.studyUid) await auditStudyAccess(request, 'open', [scope.studyUid]);
   const headers: Record<string, string> = {

@@ -19,6 +19,7 @@ import { HttpError } from '../http/errors';
 import type { HttpRequest } from '../http/router';
 import type { HttpResult } from '../http/types';
 import { audit } from '../auth/audit-trail';
+import { recordAnnotationSave } from '../annotations/stow-hook';
 import { dicomwebBaseUrl } from './base-url';
 import type { DicomElement, DicomJson } from './dicom-json';
 import { parseMediaType, parseMultipart } from './multipart';
@@ -119,6 +120,8 @@ export async function answerStow(request: HttpRequest<unknown>): Promise<HttpRes
         derivedFrom = await lakeStudies.get(posted.studyUid);
       }
       result = await storeInstance(part.body, { uploadId: undefined, fileIndex: undefined, via: 'stow' }, undefined, { derivedFrom });
+      // A measurement report becomes the next version of its annotation set (functions/src/annotations).
+      if (result.outcome === 'accepted' || result.outcome === 'duplicate') await recordAnnotationSave(request, result);
     } catch (error) {
       request.logger.error('STOW-RS store failed', { error: { name: (error as Error).name, message: (error as Error).message } });
       fail(stowReasons.outOfResources);

@@ -4,6 +4,7 @@
  * attributes match their columns; any other attribute of the level matches
  * the stored DICOM JSON. Values are parameters only.
  */
+import { annotationInstanceShownSql, annotationSeriesShownSql } from '../annotations/visibility-sql';
 import type { AttributeMatch, QidoLevel, QidoQuery } from './qido';
 import type { SqlQuery } from './sql';
 import { SqlParameters, likeLiteral, likePattern } from './sql';
@@ -81,7 +82,12 @@ export interface QidoSql {
   count: SqlQuery;
 }
 
-export function qidoSql(query: QidoQuery, scope: QidoScope = {}): QidoSql {
+/**
+ * `viewerSub`: who is asking (their `sub`), for the annotation versions they
+ * picked to view; series and instance lists show one version per annotation
+ * set (shared/src/annotations/visibility-sql.ts).
+ */
+export function qidoSql(query: QidoQuery, scope: QidoScope = {}, viewerSub: string | null = null): QidoSql {
   const params = new SqlParameters();
   const where: string[] = [];
   if (scope.studyUid) where.push(`${query.level === 'study' ? 's.study_uid' : query.level === 'series' ? 'se.study_uid' : 'i.study_uid'} = ${params.add(scope.studyUid)}`);
@@ -90,6 +96,8 @@ export function qidoSql(query: QidoQuery, scope: QidoScope = {}): QidoSql {
     const condition = matchCondition(match, query.fuzzy, params);
     if (condition) where.push(condition);
   }
+  if (query.level === 'series') where.push(annotationSeriesShownSql('se.series_uid', params.add(viewerSub)));
+  if (query.level === 'instance') where.push(annotationInstanceShownSql('i.sop_uid', params.add(viewerSub)));
   const whereSql = where.length ? `WHERE ${where.join('\n  AND ')}` : '';
   const from = fromClause[query.level];
   const countValues = [...params.values];

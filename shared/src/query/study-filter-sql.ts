@@ -3,8 +3,8 @@
  * /api/studies pages with it, exports and subscriptions select with it.
  * Values are parameters only.
  */
+import { labelMatchSql, labelsColumn, normalizeLabelCodes } from '../annotations/label-filter-sql';
 import { hasReportColumn, hasReportSql, normalizeReportQuery, reportMatchSql } from '../reports/report-filter-sql';
-import { QueryError } from './errors';
 import type { StudyFilter, StudySort } from './study-filter';
 import type { SqlQuery } from './sql';
 import { SqlParameters, likeLiteral } from './sql';
@@ -18,11 +18,10 @@ const sortColumns: Record<StudySort, string> = {
 };
 
 export const studyListColumns = `s.study_uid, s.patient_id, p.sex AS patient_sex, s.patient_age, s.study_date, s.study_time, s.accession_number,
-  s.modalities, s.description, s.body_parts, s.num_series, s.num_instances, ${hasReportColumn('s')}`;
+  s.modalities, s.description, s.body_parts, s.num_series, s.num_instances, ${hasReportColumn('s')}, ${labelsColumn('s')}`;
 
 /** The WHERE clause (with its parameters) selecting the filter's studies. */
 export function studyFilterWhere(filter: StudyFilter, params: SqlParameters): string {
-  if (filter.labels.length > 0) throw new QueryError('filter_not_available', 'label', 'Filtering by label is not available yet: labels arrive with annotations.');
   const where: string[] = [];
   if (filter.patientId) where.push(`s.patient_id = ${params.add(filter.patientId)}`);
   if (filter.sex) where.push(`p.sex = ${params.add(filter.sex)}`);
@@ -34,6 +33,8 @@ export function studyFilterWhere(filter: StudyFilter, params: SqlParameters): st
   if (filter.modalities.length) where.push(`s.modalities && ${params.add(filter.modalities)}::text[]`);
   if (filter.bodyParts.length) where.push(`s.body_parts && ${params.add(filter.bodyParts)}::text[]`);
   if (filter.hasReport !== undefined) where.push(hasReportSql('s', filter.hasReport));
+  // label: studies carrying every one of them, on the study or any of its series or instances.
+  if (filter.labels.length) where.push(labelMatchSql('s', params.add(normalizeLabelCodes(filter.labels))));
   // q: every word in the study or a series description, or the report text matching q (typo-tolerant).
   const descriptionWords: string[] = [];
   for (const word of (filter.q ?? '').split(/\s+/).filter(Boolean)) {

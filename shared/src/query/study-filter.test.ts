@@ -98,7 +98,9 @@ describe('study filter: SQL', () => {
     expect(page.text).toMatch(/ORDER BY s\.study_date DESC NULLS LAST, s\.study_uid DESC/);
   });
 
-  it('refuses filters whose data does not exist yet', () => {
-    expect(() => studyFilterSql(parse('label=x'))).toThrow(QueryError);
+  it('filters by labels as a parameter (every label required, compared in lower case)', () => {
+    const { page } = studyFilterSql(parse('label=Nodule&label=follow-up'));
+    expect(page.text).toContain('label_versions');
+    expect(page.values).toEqual(expect.arrayContaining([['nodule', 'follow-up']]));
   });
 });
