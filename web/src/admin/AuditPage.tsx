@@ -142,7 +142,7 @@ export function AuditPage() {
               </Table.Td>
               <Table.Td>
                 {Object.keys(entry.details).length ? (
-                  <Code block style={{ maxWidth: 360, whiteSpace: 'pre-wrap', fontSize: 11 }}>
+                  <Code block style={{ maxWidth: 360, whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', overflow: 'visible', fontSize: 11 }}>
                     {JSON.stringify(entry.details)}
                   </Code>
                 ) : (

@@ -85,7 +85,7 @@ export function AppLayout() {
             <ColorSchemeToggle />
             <Menu position="bottom-end" width={260}>
               <Menu.Target>
-                <UnstyledButton aria-label="Account menu" px="xs" py={4}>
+                <UnstyledButton aria-label={`${me?.email ?? me?.username ?? ''}, account menu`} px="xs" py={4}>
                   <Group gap={6} wrap="nowrap">
                     <Text size="sm" truncate maw={220}>
                       {me?.email ?? me?.username}

@@ -27,7 +27,7 @@ export function ForgotPasswordPage() {
   };
 
   return (
-    <AuthLayout title="Forgot your password?" subtitle="We email you a code to choose a new one." footer={<Anchor component={Link} to="/sign-in">Back to sign in</Anchor>}>
+    <AuthLayout title="Forgot your password?" subtitle="We email you a code to choose a new one." footer={<Anchor component={Link} to="/sign-in" underline="always">Back to sign in</Anchor>}>
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Stack gap="md">
           <TextInput label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} autoFocus />

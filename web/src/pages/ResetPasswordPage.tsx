@@ -33,7 +33,7 @@ export function ResetPasswordPage() {
   };
 
   return (
-    <AuthLayout title="Choose a new password" subtitle="If the email has an account, a code is on its way." footer={<Anchor component={Link} to="/sign-in">Back to sign in</Anchor>}>
+    <AuthLayout title="Choose a new password" subtitle="If the email has an account, a code is on its way." footer={<Anchor component={Link} to="/sign-in" underline="always">Back to sign in</Anchor>}>
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Stack gap="md">
           <TextInput label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} />

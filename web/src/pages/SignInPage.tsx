@@ -48,7 +48,7 @@ export function SignInPage() {
 
   const unverified = error instanceof ApiError && error.code === 'email_not_verified';
   return (
-    <AuthLayout title="Sign in" subtitle="Use the email address you registered with." footer={<>New here? <Anchor component={Link} to="/sign-up">Create an account</Anchor></>}>
+    <AuthLayout title="Sign in" subtitle="Use the email address you registered with." footer={<>New here? <Anchor component={Link} to="/sign-up" underline="always">Create an account</Anchor></>}>
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Stack gap="md">
           {notice ? (

@@ -37,7 +37,7 @@ export function SignUpPage() {
     <AuthLayout
       title="Create an account"
       subtitle="We email you a code to confirm the address. An administrator then gives you access."
-      footer={<>Already registered? <Anchor component={Link} to="/sign-in">Sign in</Anchor></>}
+      footer={<>Already registered? <Anchor component={Link} to="/sign-in" underline="always">Sign in</Anchor></>}
     >
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Stack gap="md">

@@ -44,7 +44,7 @@ export function VerifyPage() {
     <AuthLayout
       title="Confirm your email"
       subtitle={sentTo ? `We sent a code to ${sentTo}.` : 'Enter the code we emailed you.'}
-      footer={<Anchor component={Link} to="/sign-in">Back to sign in</Anchor>}
+      footer={<Anchor component={Link} to="/sign-in" underline="always">Back to sign in</Anchor>}
     >
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Stack gap="md">

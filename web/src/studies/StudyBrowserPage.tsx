@@ -58,7 +58,12 @@ export function StudyBrowserPage() {
         <Text size="sm" c="dimmed">
           {total > 0 ? `${first.toLocaleString()}–${last.toLocaleString()} of ${total.toLocaleString()}` : ''}
         </Text>
-        <Pagination total={pages} value={current} onChange={(n) => page({ offset: (n - 1) * filter.limit })} withEdges aria-label="Pages" />
+        <Pagination total={pages} value={current} onChange={(n) => page({ offset: (n - 1) * filter.limit })}
+          withEdges
+          aria-label="Pages"
+          getControlProps={(control) => ({ 'aria-label': { first: 'First page', previous: 'Previous page', next: 'Next page', last: 'Last page' }[control] })}
+          getItemProps={(n) => ({ 'aria-label': `Page ${n}` })}
+        />
         <Group gap="xs">
           <Text size="sm" c="dimmed" id="page-size-label">
             Per page

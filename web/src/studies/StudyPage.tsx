@@ -101,7 +101,7 @@ export function StudyPage() {
           {series.map((item) => {
             const label = `Series ${item.seriesNumber ?? '?'} ${item.modality ?? ''}${item.description ? `: ${item.description}` : ''}`;
             return (
-              <Card key={item.seriesInstanceUID} withBorder padding="xs" component={Link} to={viewerPath} aria-label={`Open ${label} in the viewer`}>
+              <Card key={item.seriesInstanceUID} withBorder padding="xs" component={Link} to={viewerPath} title={`Open ${label} in the viewer`}>
                 <Card.Section>
                   <SeriesThumbnail study={s.studyInstanceUID} series={item.seriesInstanceUID} label={label} size={160} />
                 </Card.Section>
