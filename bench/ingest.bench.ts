@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { closeIngestContext, createIngestContext } from '@medlake/functions/ingest/ingest-context';
 import { storeInstance } from '@medlake/functions/ingest/store-instance';
 import { startTestStack } from '../test/support/local-stack';
-import type { TestStack } from '../test/support/local-stack';
+import { uploadAll, waitQueryable } from './support/medlake-upload';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const series = Number(process.env.BENCH_SERIES ?? 2);
@@ -49,54 +49,6 @@ function ensureData(): string[] {
   };
   walk(dataDir);
   return files;
-}
-
-interface PresignedPut { index: number; method: 'PUT'; url: string; headers?: Record<string, string> }
-
-/**
- * Gateways PUT straight to S3 in AWS. Locally presigned URLs name the front
- * door's same-origin /s3 proxy (for browsers); BENCH_VIA_PROXY=1 keeps that
- * hop, by default the PUTs go to the emulator directly, like to S3.
- */
-function direct(stack: TestStack, url: string): string {
-  const publicEndpoint = stack.env.S3_PUBLIC_ENDPOINT;
-  if (process.env.BENCH_VIA_PROXY === '1' || !publicEndpoint || !url.startsWith(publicEndpoint)) return url;
-  return stack.endpoints.aws + url.slice(publicEndpoint.length);
-}
-
-async function uploadAll(stack: TestStack, token: string, files: readonly { name: string; bytes: Buffer }[]): Promise<string[]> {
-  const batches: (typeof files)[] = [];
-  for (let i = 0; i < files.length; i += filesPerUpload) batches.push(files.slice(i, i + filesPerUpload));
-  const uploadIds: string[] = [];
-  let next = 0;
-  // Each client takes the next batch: one POST /api/uploads, then its PUTs one after the other.
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next < batches.length) {
-      const batch = batches[next++] as typeof files;
-      const created = await stack.request('/api/uploads', { token, json: { files: batch.map((f) => ({ name: f.name, sizeBytes: f.bytes.length })) } });
-      if (created.status !== 201) throw new Error(`upload creation failed: ${created.status} ${created.text}`);
-      const body = created.body as { uploadId: string; files: PresignedPut[] };
-      uploadIds.push(body.uploadId);
-      for (const file of body.files) {
-        const res = await fetch(direct(stack, file.url), { method: 'PUT', body: (batch[file.index] as { bytes: Buffer }).bytes, headers: file.headers ?? {} });
-        if (!res.ok) throw new Error(`PUT failed: ${res.status}`);
-        await res.arrayBuffer();
-      }
-    }
-  }));
-  return uploadIds;
-}
-
-async function waitQueryable(stack: TestStack, expected: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await stack.db.query<{ n: string; open: string }>(
-      `SELECT (SELECT count(*) FROM instances) AS n, (SELECT count(*) FROM upload_files WHERE state IN ('waiting', 'processing')) AS open`,
-    );
-    if (Number(rows[0]?.n) >= expected && Number(rows[0]?.open) === 0) return;
-    if (Date.now() > deadline) throw new Error(`only ${rows[0]?.n ?? 0} of ${expected} instances indexed after ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** CPU seconds (user + system) of PostgreSQL: the postmaster, its live backends and those that exited. */
@@ -130,7 +82,7 @@ async function run(files: readonly { name: string; bytes: Buffer }[], totalBytes
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     const pgBefore = postgresCpuSeconds(stack.dataDir);
-    await uploadAll(stack, user.idToken, files);
+    await uploadAll(stack, user.idToken, files, { clients, filesPerUpload });
     const uploaded = performance.now();
     await waitQueryable(stack, files.length, 30 * 60_000);
     const done = performance.now();
