@@ -54,6 +54,8 @@ interface SystemUnderTest {
   description: string;
   /** Roots of its process trees (server CPU). */
   serverPids: number[];
+  /** Names the part of the system a server process is, from its command line (server CPU split). */
+  classify(commandLine: string): string;
   /** The process that builds the zip (memory of the export/archive). */
   zipRssPids: number[];
   dicomweb: HttpClient;
@@ -80,6 +82,14 @@ function medlakeSystem(m: MedlakeSystem): SystemUnderTest {
     name: 'medlake',
     description: `local stack (embedded PostgreSQL ${m.postgresVersion}, S3/SQS emulator) in its own process; export worker in another`,
     serverPids: m.pids,
+    classify: (command) => {
+      if (/postgres/.test(command)) return 'PostgreSQL';
+      if (/aws-emulator/.test(command)) return 'S3/SQS emulator';
+      if (/lambda-runtime/.test(command)) return 'function instances';
+      if (/medlake-export-worker/.test(command)) return 'export worker';
+      if (/medlake-server/.test(command)) return 'stack process';
+      return 'other';
+    },
     zipRssPids: [m.exportWorkerPid],
     dicomweb: m.dicomweb,
     uid: m.uid,
@@ -111,6 +121,7 @@ async function orthancSystem(index: OrthancIndex, workDir: string): Promise<Syst
     name: `orthanc-${index}`,
     description: `${server.description}${index === 'postgres' ? `; index in ${postgresServerVersion()} (initdb defaults)` : '; SQLite index'}`,
     serverPids: server.pids,
+    classify: (command) => (/postgres/.test(command) ? 'PostgreSQL' : 'Orthanc'),
     zipRssPids: [server.orthancPid],
     dicomweb,
     uid: (original) => original,
@@ -171,7 +182,7 @@ async function measureSystem(system: SystemUnderTest, ctx: RunContext): Promise<
     ctx.rows.push(full);
     log(`${system.name}: ${row.phase} | ${row.workload}: ${row.value.toFixed(2)} ${row.unit}${row.value2 !== undefined ? ` (${row.value2.toFixed(2)} ${row.unit2})` : ''}`);
   };
-  const meter = <T>(work: () => Promise<T>, rss = false) => metered({ serverPids: system.serverPids, ...(rss ? { rssPids: system.zipRssPids } : {}) }, work);
+  const meter = <T>(work: () => Promise<T>, rss = false) => metered({ serverPids: system.serverPids, classify: system.classify, ...(rss ? { rssPids: system.zipRssPids } : {}) }, work);
   let instancesLoaded = 0;
 
   const ctStudy = ct.rows[0]?.studyUid as string;

@@ -59,8 +59,9 @@ export interface ExportOutcome {
 }
 
 function startChild(file: string, options: MedlakeOptions, env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const args = [...(options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : []), '--import', 'tsx', file];
-  return spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'inherit'] });
+  // Through NODE_OPTIONS the processes these start (emulator, function instances) write profiles too.
+  const profiling = options.profileDir ? { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${options.profileDir}`.trim() } : {};
+  return spawn(process.execPath, ['--import', 'tsx', file], { cwd: repoRoot, env: { ...env, ...profiling }, stdio: ['pipe', 'pipe', 'inherit'] });
 }
 
 function firstLine(child: ChildProcess, what: string, timeoutMs: number): Promise<string> {

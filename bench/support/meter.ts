@@ -2,8 +2,9 @@
  * Metering of one workload, as the Orthanc baseline did it (bench_dicomweb.py's
  * Meter, ported): wall time; CPU of the system under test (the process trees
  * of its root PIDs, children that exited included), of this client, and of
- * everything else on the machine (other people's work: the machine is shared);
- * and the peak RSS of chosen processes, sampled every 50 ms. Linux /proc only.
+ * everything else on the machine (other people's work: the machine is shared),
+ * the server's CPU split by part (PostgreSQL, emulator, function instances...);
+ * and the peak RSS of chosen process trees, sampled every 50 ms. Linux /proc only.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { MeterFields } from './results';
@@ -80,8 +81,23 @@ export function rssMb(pids: readonly number[]): number {
 export interface MeterTargets {
   /** Roots of the system under test's process trees (server CPU). */
   serverPids: readonly number[];
-  /** Processes whose summed RSS is sampled (none: no memory columns). */
+  /** Processes whose summed RSS, with their descendants', is sampled (none: no memory columns). */
   rssPids?: readonly number[];
+  /** Names the part of the system a server process is (from its command line), to split server CPU. */
+  classify?: (commandLine: string) => string;
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Summed RSS of the processes and their descendants. */
+export function treeRssMb(pids: readonly number[]): number {
+  return rssMb([...processTree(pids)]);
 }
 
 export interface Metered<T> {
@@ -95,9 +111,9 @@ export async function metered<T>(targets: MeterTargets, work: () => Promise<T>):
   const busy0 = hostBusySeconds();
   const self0 = procStat('self')?.cpuS ?? 0;
   const rssPids = targets.rssPids ?? [];
-  const rssBefore = rssPids.length > 0 ? rssMb(rssPids) : undefined;
+  const rssBefore = rssPids.length > 0 ? treeRssMb(rssPids) : undefined;
   let peak = rssBefore ?? 0;
-  const sampler = rssPids.length > 0 ? setInterval(() => (peak = Math.max(peak, rssMb(rssPids))), 50) : undefined;
+  const sampler = rssPids.length > 0 ? setInterval(() => (peak = Math.max(peak, treeRssMb(rssPids))), 50) : undefined;
   const t0 = performance.now();
   let result: T;
   try {
@@ -106,14 +122,23 @@ export async function metered<T>(targets: MeterTargets, work: () => Promise<T>):
     if (sampler) clearInterval(sampler);
   }
   const wallS = (performance.now() - t0) / 1000;
-  if (rssPids.length > 0) peak = Math.max(peak, rssMb(rssPids));
+  if (rssPids.length > 0) peak = Math.max(peak, treeRssMb(rssPids));
   const server1 = cpuByPid(processTree(targets.serverPids));
   let serverCpuS = 0;
-  for (const [pid, cpu] of server1) serverCpuS += Math.max(0, cpu - (server0.get(pid) ?? 0));
+  const byPart: Record<string, number> = {};
+  for (const [pid, cpu] of server1) {
+    const used = Math.max(0, cpu - (server0.get(pid) ?? 0));
+    serverCpuS += used;
+    if (targets.classify) {
+      const part = targets.classify(commandLine(pid));
+      byPart[part] = (byPart[part] ?? 0) + used;
+    }
+  }
   const clientCpuS = (procStat('self')?.cpuS ?? 0) - self0;
   const otherCpuS = Math.max(0, hostBusySeconds() - busy0 - serverCpuS - clientCpuS);
   const fields: MeterFields = { wallS: round(wallS, 3), clientCpuS: round(clientCpuS, 2), otherCpuS: round(otherCpuS, 2) };
   if (targets.serverPids.length > 0) fields.serverCpuS = round(serverCpuS, 2);
+  if (targets.classify) fields.serverCpuByPart = Object.fromEntries(Object.entries(byPart).filter(([, v]) => v >= 0.005).map(([k, v]) => [k, round(v, 2)]));
   if (rssBefore !== undefined) {
     fields.rssBeforeMb = round(rssBefore, 1);
     fields.peakRssMb = round(peak, 1);

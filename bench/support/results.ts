@@ -16,7 +16,9 @@ export interface MeterFields {
   clientCpuS: number;
   /** Everything else on the machine: other people's work during the measurement. */
   otherCpuS: number;
-  /** Sampled every 50 ms over the processes named for memory (Orthanc, medlake's export worker). */
+  /** Server CPU by part of the system (from the processes' command lines), seconds. */
+  serverCpuByPart?: Record<string, number>;
+  /** Sampled every 50 ms over the process trees named for memory (Orthanc, medlake's export worker). */
   peakRssMb?: number;
   rssBeforeMb?: number;
 }
@@ -175,7 +177,8 @@ export function detailTable(rows: readonly Row[], system: string): string {
   for (const r of merged) {
     const m = r.meter;
     const rss = m?.peakRssMb === undefined ? '' : `${num(m.rssBeforeMb, 0)} → ${num(m.peakRssMb, 0)}`;
-    lines.push(`| ${r.phase} | ${r.workload} | ${formatCell(r)} | ${num(m?.wallS, 2)} | ${num(m?.serverCpuS, 2)} | ${num(m?.clientCpuS, 2)} | ${num(m?.otherCpuS, 2)} | ${rss} | ${(r.note ?? '').replace(/\|/g, '/')} |`);
+    const parts = m?.serverCpuByPart && Object.keys(m.serverCpuByPart).length > 1 ? ` (${Object.entries(m.serverCpuByPart).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})` : '';
+    lines.push(`| ${r.phase} | ${r.workload} | ${formatCell(r)} | ${num(m?.wallS, 2)} | ${num(m?.serverCpuS, 2)}${parts} | ${num(m?.clientCpuS, 2)} | ${num(m?.otherCpuS, 2)} | ${rss} | ${(r.note ?? '').replace(/\|/g, '/')} |`);
   }
   return lines.join('\n');
 }
