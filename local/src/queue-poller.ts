@@ -9,17 +9,26 @@
  * maxReceiveCount receives is done by the emulator itself (checked by
  * test/local-stack.test.ts), as by SQS in AWS.
  *
+ * Concurrency as Lambda scales an SQS mapping, up to `maxConcurrency` (the
+ * mapping's MaximumConcurrency): one poller and one warm function instance
+ * to begin with; while receives come back full (a backlog), another poller
+ * with its own instance joins, so several batches are handled at once. Each
+ * instance is a child process (function-instance.ts) running one batch at a
+ * time, so batches run on every core. An instance is ready (its module
+ * loaded) before its poller receives, so initialisation never eats a
+ * message's visibility timeout.
+ *
  * A handler module that does not exist yet is reported once and its queue is
  * left alone (messages wait) until the file appears; a module that fails to
- * load is reported and retried. A throwing handler never stops the poller.
+ * load is reported and retried. A throwing or crashing handler never stops
+ * the poller.
  */
 import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import type { Message } from '@aws-sdk/client-sqs';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-
-export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void | undefined> | SQSBatchResponse | void;
+import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { FunctionInstance } from './function-instance';
+import { startFunctionInstance } from './function-instance';
 
 export interface QueuePollerOptions {
   /** Logical queue id (for messages), e.g. "ingest". */
@@ -36,6 +45,10 @@ export interface QueuePollerOptions {
   visibilityTimeoutSeconds: number;
   /** Long-poll wait per receive; lower means faster stop, more requests. */
   waitTimeSeconds?: number;
+  /** Batches handled at once at most (Lambda's MaximumConcurrency of the mapping); default 1. */
+  maxConcurrency?: number;
+  /** The functions' environment (default: process.env when an instance starts). */
+  env?: NodeJS.ProcessEnv;
   log: (line: string) => void;
 }
 
@@ -44,14 +57,22 @@ export interface PollerStatus {
   state: 'polling' | 'waiting-for-handler' | 'stopped';
   /** A batch is being handled right now. */
   busy: boolean;
+  /** Batches being handled right now. */
+  inFlight: number;
+  /** Function instances running (warm or busy). */
+  instances: number;
   invocations: number;
   failedMessages: number;
 }
 
 export interface QueuePoller {
   status(): PollerStatus;
-  /** Settles after the first attempt to load the handler (status() is then meaningful). */
+  /** Settles once the handler module was looked for (status() then says whether it exists). */
   ready: Promise<void>;
+  /** Settles after the first instance's attempt to load the module (status() then also tells a module that fails to load). */
+  warm: Promise<void>;
+  /** Process ids of the running function instances. */
+  instancePids(): number[];
   /** Stops polling; waits for a batch in progress up to `graceMs` (default 10 s), then leaves it (it is delivered again later, as after a Lambda timeout). */
   stop(graceMs?: number): Promise<void>;
 }
@@ -114,12 +135,19 @@ export function failedMessageIds(batch: readonly SQSRecord[], result: unknown): 
 export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
   const { id, log } = options;
   const abort = new AbortController();
-  const status: PollerStatus = { id, state: 'polling', busy: false, invocations: 0, failedMessages: 0 };
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-  let handler: SqsHandler | undefined;
+  const maxConcurrency = Math.max(1, Math.floor(options.maxConcurrency ?? 1));
+  const batchSize = Math.min(Math.max(options.batchSize, 1), 10);
+  const status = { id, state: 'polling' as PollerStatus['state'], invocations: 0, failedMessages: 0 };
+  const instances = new Set<FunctionInstance>();
+  let inFlight = 0;
+  let polling = 0;
+  let pollers = 0;
   let reportedMissing = false;
   let reportedLoadError: string | undefined;
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  let markWarm: () => void = () => undefined;
+  const warm = new Promise<void>((resolve) => (markWarm = resolve));
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -130,37 +158,47 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
       }, { once: true });
     });
 
-  async function loadHandler(): Promise<SqsHandler | undefined> {
-    if (!existsSync(options.handlerFile)) {
-      status.state = 'waiting-for-handler';
-      if (!reportedMissing) log(`queue ${id}: handler ${options.handlerFile} does not exist yet; its messages wait in the queue`);
-      reportedMissing = true;
-      return undefined;
-    }
-    try {
-      const module = (await import(pathToFileURL(options.handlerFile).href)) as { handler?: unknown };
-      if (typeof module.handler !== 'function') throw new Error('it does not export a handler function');
-      if (reportedMissing || reportedLoadError) log(`queue ${id}: handler loaded, consuming messages`);
-      status.state = 'polling';
-      return module.handler as SqsHandler;
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      status.state = 'waiting-for-handler';
-      if (reportedLoadError !== message) log(`queue ${id}: handler ${options.handlerFile} failed to load: ${message}`);
-      reportedLoadError = message;
-      return undefined;
-    }
+  function handlerExists(): boolean {
+    if (existsSync(options.handlerFile)) return true;
+    status.state = 'waiting-for-handler';
+    if (!reportedMissing) log(`queue ${id}: handler ${options.handlerFile} does not exist yet; its messages wait in the queue`);
+    reportedMissing = true;
+    return false;
   }
 
-  async function invoke(messages: Message[]): Promise<void> {
+  /** A warm instance for a poller: its own while it lives, a new one otherwise (undefined while the module is missing or broken). */
+  async function instanceFor(current: FunctionInstance | undefined): Promise<FunctionInstance | undefined> {
+    if (current?.alive()) return current;
+    if (current) instances.delete(current);
+    if (!handlerExists()) return undefined;
+    const instance = startFunctionInstance(options.handlerFile, options.env ?? process.env);
+    instances.add(instance);
+    const failure = await instance.ready;
+    if (failure !== undefined || abort.signal.aborted) {
+      instances.delete(instance);
+      await instance.stop();
+      if (failure !== undefined && !abort.signal.aborted) {
+        status.state = 'waiting-for-handler';
+        if (reportedLoadError !== failure) log(`queue ${id}: handler ${options.handlerFile} failed to load: ${failure}`);
+        reportedLoadError = failure;
+      }
+      return undefined;
+    }
+    if (reportedMissing || reportedLoadError) log(`queue ${id}: handler loaded, consuming messages`);
+    reportedMissing = false;
+    reportedLoadError = undefined;
+    status.state = 'polling';
+    return instance;
+  }
+
+  async function invoke(instance: FunctionInstance, messages: Message[]): Promise<void> {
     const records = messages.map((m) => sqsRecord(m, options.queueArn, options.region));
-    const requestId = crypto.randomUUID();
     const deadline = Date.now() + options.visibilityTimeoutSeconds * 1000;
-    let result: unknown;
     let failed: Set<string>;
     status.invocations++;
     try {
-      result = await (handler as SqsHandler)({ Records: records }, lambdaContext(id, requestId, deadline));
+      const event: SQSEvent = { Records: records };
+      const result = await instance.invoke(event, { functionName: `medlake-local-${id}`, awsRequestId: crypto.randomUUID(), deadline, memoryLimitInMB: '1024' });
       const outcome = failedMessageIds(records, result);
       if (outcome.invalid) log(`queue ${id}: the handler's batchItemFailures are invalid; the whole batch will be retried`);
       failed = outcome.failed;
@@ -181,20 +219,27 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
     }
   }
 
-  const loop = (async () => {
-    while (!abort.signal.aborted) {
-      handler ??= await loadHandler();
+  async function poll(first: boolean): Promise<void> {
+    let instance: FunctionInstance | undefined;
+    if (first) {
+      handlerExists();
       markReady();
-      if (!handler) {
+    }
+    while (!abort.signal.aborted) {
+      instance = await instanceFor(instance);
+      if (first) markWarm();
+      if (abort.signal.aborted) break;
+      if (!instance) {
         await sleep(2_000);
         continue;
       }
       let messages: Message[];
+      polling++;
       try {
         const received = await options.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: Math.min(Math.max(options.batchSize, 1), 10),
+            MaxNumberOfMessages: batchSize,
             WaitTimeSeconds: options.waitTimeSeconds ?? 2,
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
@@ -207,47 +252,48 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
         log(`queue ${id}: receive failed: ${error instanceof Error ? error.message : String(error)}`);
         await sleep(1_000);
         continue;
+      } finally {
+        polling--;
       }
       if (messages.length === 0) continue;
-      status.busy = true;
+      // A full batch while no other poller waits: there is a backlog, scale out by one (as Lambda adds pollers).
+      if (messages.length >= batchSize && polling === 0 && pollers < maxConcurrency) startPoller(false);
+      inFlight++;
       try {
-        await invoke(messages);
+        await invoke(instance, messages);
       } catch (error) {
         log(`queue ${id}: ${error instanceof Error ? error.message : String(error)}`);
       } finally {
-        status.busy = false;
+        inFlight--;
       }
     }
-    status.state = 'stopped';
-    markReady();
-  })();
+  }
+
+  const loops: Promise<void>[] = [];
+  function startPoller(first: boolean): void {
+    pollers++;
+    loops.push(poll(first));
+  }
+  startPoller(true);
+
+  const settled = async () => {
+    // Pollers started while waiting are waited for too.
+    for (let seen = 0; seen < loops.length; seen = loops.length) await Promise.all(loops.slice(seen));
+  };
 
   return {
-    status: () => ({ ...status }),
+    status: () => ({ ...status, state: abort.signal.aborted ? 'stopped' : status.state, busy: inFlight > 0, inFlight, instances: [...instances].filter((i) => i.alive()).length }),
     ready,
+    warm,
+    instancePids: () => [...instances].filter((i) => i.alive()).map((i) => i.pid),
     async stop(graceMs = 10_000) {
       abort.abort();
       let timer: NodeJS.Timeout | undefined;
-      const gaveUp = await Promise.race([loop.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs)))]);
+      const gaveUp = await Promise.race([settled().then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs)))]);
       clearTimeout(timer);
       if (gaveUp) log(`queue ${id}: stopped while a batch was still being handled; its messages will be delivered again`);
+      await Promise.all([...instances].map((i) => i.stop()));
+      instances.clear();
     },
-  };
-}
-
-function lambdaContext(name: string, requestId: string, deadline: number): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `medlake-local-${name}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:medlake-local-${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/medlake-local-${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 0),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }

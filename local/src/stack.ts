@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -19,8 +20,9 @@ import type { BucketId, QueueDefinition, QueueId } from '@medlake/shared/resourc
 import { buckets, envNames, nameFor, notifications, queueDefinition, queues } from '@medlake/shared/resources';
 import { migrateDatabase } from '@medlake/functions/adapters/migrate';
 import { OutboxMailer } from '@medlake/functions/adapters/mailer';
-import type { AwsEmulator } from './aws-emulator';
-import { emulatorMaxBodyBytes, startAwsEmulator } from './aws-emulator';
+import { emulatorMaxBodyBytes } from './aws-emulator';
+import type { AwsEmulatorProcess } from './aws-emulator-process';
+import { startAwsEmulatorProcess } from './aws-emulator-process';
 import type { CodeDelivery, CognitoLocal } from './cognito';
 import { ensureUser, provisionUserPool, startCognitoLocal } from './cognito';
 import { LocalStackError } from './errors';
@@ -32,8 +34,6 @@ import { startPostgres, stopStalePostmaster } from './postgres';
 import { freePort, isAlive, portInUse } from './processes';
 import type { QueuePoller } from './queue-poller';
 import { startQueuePoller } from './queue-poller';
-import type { S3EventBridge } from './s3-event-bridge';
-import { attachS3EventBridge } from './s3-event-bridge';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const defaultFunctionsRoot = join(repoRoot, 'functions', 'src');
@@ -78,6 +78,12 @@ export interface LocalStackOptions {
   queueSettings?: Partial<Record<QueueId, QueueSettings>>;
   /** Long-poll wait of the pollers (default 2 s). */
   pollWaitSeconds?: number;
+  /**
+   * Batches a queue's handler runs at once at most (Lambda's MaximumConcurrency), each in a function
+   * instance of its own. Default: MEDLAKE_QUEUE_CONCURRENCY ("ingest=2,export=1"), else the ingest
+   * queue as many as the machine has cores (up to 4), the others 1.
+   */
+  queueConcurrency?: Partial<Record<QueueId, number>>;
   /** The first admin; default: MEDLAKE_ADMIN_EMAIL/MEDLAKE_ADMIN_PASSWORD, else generated once and kept in dataDir. */
   admin?: { email: string; password: string };
   /** Every Cognito code is this value (tests). */
@@ -124,7 +130,10 @@ export interface LocalStack {
   buckets: Record<BucketId, string>;
   queues: Record<QueueId, QueueInfo>;
   pollers: Partial<Record<QueueId, QueuePoller>>;
-  bridge: S3EventBridge;
+  /** The S3 → SQS event bridge (inside the emulator's process). */
+  bridge: { delivered(): Promise<number> };
+  /** Process ids of the components (CPU accounting in benchmarks): the emulator, cognito-local, PostgreSQL's postmaster, the function instances. */
+  processIds(): { emulator: number; cognito?: number; postgres?: number; functions: { queue: QueueId; pid: number }[] };
   /** Recovery notes (e.g. a stale PostgreSQL was stopped). */
   notes: string[];
   stop(): Promise<void>;
@@ -284,7 +293,6 @@ async function startClaimed(options: LocalStackOptions, dataDir: string, notes: 
       ...(n.suffix ? { suffix: n.suffix } : {}),
       configurationId: `${n.bucket}-to-${n.queue}-${i + 1}`,
     }));
-    let bridge: S3EventBridge | undefined;
 
     // Settled, not Promise.all: when one component fails, the others must finish starting so they can be stopped.
     const stopLater = <T extends { stop(): Promise<void> }>(component: T): T => {
@@ -293,12 +301,12 @@ async function startClaimed(options: LocalStackOptions, dataDir: string, notes: 
     };
     const [databaseResult, emulatorResult, cognitoResult] = await Promise.allSettled([
       startDatabase(options, dataDir, postgresPort, log, stoppers, notes),
-      startAwsEmulator({ dir: join(dataDir, 'aws'), port: awsPort, region, prepare: (parts) => (bridge = attachS3EventBridge(parts, routes, log)) }).then(stopLater),
+      startAwsEmulatorProcess({ dir: join(dataDir, 'aws'), port: awsPort, host: '127.0.0.1', region, routes, log }).then(stopLater),
       startCognitoLocal({ dir: join(dataDir, 'cognito'), port: cognitoPort, logFile: join(dataDir, 'logs', 'cognito-local.log'), onCode, ...(options.fixedConfirmationCode ? { fixedCode: options.fixedConfirmationCode } : {}) }).then(stopLater),
     ]);
     for (const result of [databaseResult, emulatorResult, cognitoResult]) if (result.status === 'rejected') throw result.reason;
     const database = (databaseResult as PromiseFulfilledResult<{ databaseUrl: string }>).value;
-    const emulator = (emulatorResult as PromiseFulfilledResult<AwsEmulator>).value;
+    const emulator = (emulatorResult as PromiseFulfilledResult<AwsEmulatorProcess>).value;
     const cognito = (cognitoResult as PromiseFulfilledResult<CognitoLocal>).value;
 
     const s3 = new S3Client({ endpoint: emulator.endpoint, region, forcePathStyle: true, credentials: localCredentials });
@@ -373,6 +381,7 @@ async function startClaimed(options: LocalStackOptions, dataDir: string, notes: 
     }
 
     const pollers: Partial<Record<QueueId, QueuePoller>> = {};
+    const concurrency = queueConcurrency(options.queueConcurrency);
     for (const queue of queues) {
       const override = options.queueHandlers?.[queue.id];
       if (override === false) continue;
@@ -387,6 +396,7 @@ async function startClaimed(options: LocalStackOptions, dataDir: string, notes: 
         batchSize: queue.batchSize,
         visibilityTimeoutSeconds: info.visibilityTimeoutSeconds,
         waitTimeSeconds: options.pollWaitSeconds ?? 2,
+        maxConcurrency: concurrency[queue.id],
         log,
       });
       pollers[queue.id] = poller;
@@ -407,13 +417,43 @@ async function startClaimed(options: LocalStackOptions, dataDir: string, notes: 
       buckets: bucketNames,
       queues: queueInfos,
       pollers,
-      bridge: bridge as S3EventBridge,
+      bridge: { delivered: () => emulator.delivered() },
+      processIds: () => ({
+        emulator: emulator.pid,
+        ...(cognito.pid ? { cognito: cognito.pid } : {}),
+        ...postmasterPid(dataDir, options.databaseUrl),
+        functions: Object.entries(pollers).flatMap(([queue, poller]) => poller.instancePids().map((pid) => ({ queue: queue as QueueId, pid }))),
+      }),
       notes,
       stop: () => (stopped ??= stopAll().finally(release)),
     };
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/** Per queue, the batches handled at once: options, else MEDLAKE_QUEUE_CONCURRENCY ("ingest=2,notify=1"), else the defaults. */
+export function queueConcurrency(given: Partial<Record<QueueId, number>> = {}, spec = process.env.MEDLAKE_QUEUE_CONCURRENCY ?? ''): Record<QueueId, number> {
+  const fromEnv: Partial<Record<string, number>> = {};
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [name, value] = part.split('=');
+    const n = Number(value);
+    if (!name || !Number.isInteger(n) || n < 1) throw new LocalStackError('invalid_setting', `MEDLAKE_QUEUE_CONCURRENCY: "${part}" is not queue=number (a whole number of at least 1).`);
+    fromEnv[name.trim()] = n;
+  }
+  // Ingest is the CPU-bound one (de-identification, hashing): one instance per core uses the machine.
+  const defaults = (id: QueueId) => (id === 'ingest' ? Math.min(Math.max(availableParallelism(), 1), 4) : 1);
+  return Object.fromEntries(queues.map((q) => [q.id, given[q.id] ?? fromEnv[q.id] ?? defaults(q.id)])) as Record<QueueId, number>;
+}
+
+function postmasterPid(dataDir: string, external: string | undefined): { postgres?: number } {
+  if (external) return {};
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? { postgres: pid } : {};
+  } catch {
+    return {};
   }
 }
 
@@ -490,7 +530,7 @@ function localQueueUrl(endpoint: string, name: string): string {
   return `${endpoint}/000000000000/${name}`;
 }
 
-async function provisionQueues(sqs: SQSClient, emulator: AwsEmulator, stage: string, settings: Partial<Record<QueueId, QueueSettings>>): Promise<Record<QueueId, QueueInfo>> {
+async function provisionQueues(sqs: SQSClient, emulator: { endpoint: string }, stage: string, settings: Partial<Record<QueueId, QueueSettings>>): Promise<Record<QueueId, QueueInfo>> {
   const infos = {} as Record<QueueId, QueueInfo>;
   for (const queue of queues) {
     const deadLetterName = nameFor(stage, queue.deadLetterName);
@@ -511,7 +551,6 @@ async function provisionQueues(sqs: SQSClient, emulator: AwsEmulator, stage: str
       visibilityTimeoutSeconds: own.visibilityTimeoutSeconds ?? queue.visibilityTimeoutSeconds,
       maxReceiveCount: own.maxReceiveCount ?? queue.maxReceiveCount,
     };
-    if (!emulator.sqs.getQueueByName(name)) throw new LocalStackError('emulator_failed', `Queue ${name} is missing after creation.`);
   }
   return infos;
 }

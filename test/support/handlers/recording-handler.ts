@@ -1,12 +1,18 @@
 /**
  * A queue handler for the harness's own tests: records every invocation (the
  * SQSEvent exactly as received) where the test can read it, and fails on
- * demand, driven by the message body:
+ * demand. Function instances are processes of their own, so invocations are
+ * appended to a file (one JSON line each) named by MEDLAKE_RECORDING_FILE,
+ * which importing this module in the test sets before the stack starts (the
+ * instances inherit it). Driven by the message body:
  *   {"fail": "always"}      → reported in batchItemFailures every time
  *   {"fail": "first"}       → reported on its first receive only
  *   {"throw": true}         → the whole invocation throws
  * S3 event messages (anything else) succeed.
  */
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 
 export interface Invocation {
@@ -14,11 +20,18 @@ export interface Invocation {
   remainingMs: number;
 }
 
-const registry = globalThis as unknown as { medlakeRecordedInvocations?: Invocation[] };
+if (!process.env.MEDLAKE_RECORDING_FILE) {
+  const file = join(tmpdir(), `medlake-recorded-${process.pid}-${Date.now()}.jsonl`);
+  process.env.MEDLAKE_RECORDING_FILE = file;
+  // The test's process owns the file; instances only append to it.
+  process.once('exit', () => rmSync(file, { force: true }));
+}
+const recordingFile = process.env.MEDLAKE_RECORDING_FILE;
 
+/** Every invocation so far, in the order they started. */
 export function recordedInvocations(): Invocation[] {
-  registry.medlakeRecordedInvocations ??= [];
-  return registry.medlakeRecordedInvocations;
+  if (!existsSync(recordingFile)) return [];
+  return readFileSync(recordingFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Invocation);
 }
 
 function instruction(body: string): { fail?: 'always' | 'first'; throw?: boolean } {
@@ -31,7 +44,8 @@ function instruction(body: string): { fail?: 'always' | 'first'; throw?: boolean
 }
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  recordedInvocations().push({ event: structuredClone(event), remainingMs: context.getRemainingTimeInMillis() });
+  // One appending write per invocation: lines of concurrent instances do not interleave.
+  appendFileSync(recordingFile, `${JSON.stringify({ event, remainingMs: context.getRemainingTimeInMillis() } satisfies Invocation)}\n`);
   if (event.Records.some((r) => instruction(r.body).throw)) throw new Error('recording handler asked to throw');
   const failures = event.Records.filter((r) => {
     const { fail } = instruction(r.body);
