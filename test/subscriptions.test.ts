@@ -9,6 +9,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forgetDigestSchedule, requestSubscriptionDigest } from '@medlake/functions/notify/digest-requests';
 import { NotifyQueueMailer, sendNotifyMessage } from '@medlake/functions/notify/messages';
+import { digestSettings } from '@medlake/functions/notify/notify-settings';
+import { runSubscriptionDigests } from '@medlake/functions/notify/subscription-digest';
+import { unsubscribeKeyFromEnv } from '@medlake/functions/notify/unsubscribe-key';
+import { OutboxMailer } from '@medlake/functions/adapters/mailer';
 import type { OutboxMail, TestStack, TestUser, Tokens } from './support/local-stack';
 import { startTestStack, testAdmin } from './support/local-stack';
 import type { BuiltStudy } from './subscriptions-fixtures';
@@ -276,6 +280,26 @@ describe('managing subscriptions', () => {
     expect((await stack.db.query('SELECT active, inactive_reason FROM subscriptions WHERE subscription_id = $1', [brainMr.id])).rows[0]).toEqual({ active: false, inactive_reason: 'access_removed' });
     expect((await asAdmin(`/api/users/${researcher.username}/groups`, { groups: ['researcher'] })).status).toBe(200);
     expect((await stack.db.query('SELECT active FROM subscriptions WHERE subscription_id = $1', [brainMr.id])).rows[0]).toEqual({ active: true });
+  });
+});
+
+describe('long digest runs', () => {
+  it('a run near its deadline stops after a subscription and a continuation covers the rest', async () => {
+    for (const name of ['Extra one', 'Extra two']) {
+      expect((await stack.request('/api/subscriptions', { token: annotator.idToken, json: { name, query: 'modality=US' } })).status).toBe(201);
+    }
+    const { rows } = await stack.db.query<{ subscription_id: string }>('SELECT subscription_id FROM subscriptions WHERE active ORDER BY subscription_id');
+    expect(rows.length).toBe(3);
+    const context = {
+      db: stack.db, mailer: new OutboxMailer(stack.outboxDir), settings: digestSettings(), baseUrl: stack.url,
+      tokenKey: await unsubscribeKeyFromEnv(), logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    };
+    // Already past the margin: the run still does one subscription (progress), then stops.
+    const first = await runSubscriptionDigests(context, { remainingMs: () => 1_000 });
+    expect(first).toMatchObject({ subscriptions: 1, resumeAfter: rows[0]?.subscription_id, failed: 0 });
+    const rest = await runSubscriptionDigests(context, { afterId: first.resumeAfter as string, remainingMs: () => 60_000 });
+    expect(rest.subscriptions).toBe(rows.length - 1);
+    expect(rest.resumeAfter).toBeUndefined();
   });
 });
 

@@ -17,7 +17,7 @@ import { databasePool } from '../adapters/database';
 import { mailerFromEnv } from '../adapters/mailer';
 import { requestSubscriptionDigest } from './digest-requests';
 import type { EmailMessage } from './messages';
-import { parseNotifyMessage } from './messages';
+import { parseNotifyMessage, sendNotifyMessage } from './messages';
 import { digestSettings } from './notify-settings';
 import { runSubscriptionDigests } from './subscription-digest';
 import { unsubscribeKeyFromEnv } from './unsubscribe-key';
@@ -25,17 +25,14 @@ import { unsubscribeKeyFromEnv } from './unsubscribe-key';
 const logger = new Logger({ serviceName: 'medlake-notify' });
 const processor = new BatchProcessor(EventType.SQS);
 
-async function digestRun(): Promise<void> {
+async function digestRun(lambdaContext: Context, afterId: string | undefined): Promise<void> {
   const db = databasePool();
-  const result = await runSubscriptionDigests({
-    db,
-    mailer: mailerFromEnv(),
-    settings: digestSettings(),
-    baseUrl: requiredEnv(envNames.publicBaseUrl),
-    tokenKey: await unsubscribeKeyFromEnv(),
-    logger,
-  });
+  const result = await runSubscriptionDigests(
+    { db, mailer: mailerFromEnv(), settings: digestSettings(), baseUrl: requiredEnv(envNames.publicBaseUrl), tokenKey: await unsubscribeKeyFromEnv(), logger },
+    { ...(afterId ? { afterId } : {}), remainingMs: () => lambdaContext.getRemainingTimeInMillis() },
+  );
   logger.info('subscription digest run', { ...result, nextDueAt: result.nextDueAt?.toISOString() });
+  if (result.resumeAfter) await sendNotifyMessage({ kind: 'subscription-digest', after: result.resumeAfter });
   // A burst still going on: look again when the first waiting subscription is due.
   if (result.nextDueAt) await requestSubscriptionDigest(db, { afterSeconds: (result.nextDueAt.getTime() - Date.now()) / 1000 + 1 });
   if (result.failed > 0) throw new Error(`${result.failed} of ${result.subscriptions} subscription digests failed`);
@@ -73,7 +70,11 @@ async function notifyBatch(event: SQSEvent, lambdaContext: Context): Promise<SQS
     async (record: SQSRecord) => {
       try {
         const message = parseNotifyMessage(record.body);
-        if (message.kind === 'subscription-digest') return await (digest ??= digestRun());
+        if (message.kind === 'subscription-digest') {
+          // All digest messages of a batch share one run; a continuation runs on its own.
+          if (message.after) return await digestRun(lambdaContext, message.after);
+          return await (digest ??= digestRun(lambdaContext, undefined));
+        }
         return await sendEmail(message);
       } catch (error) {
         const e = error as Error;

@@ -23,7 +23,8 @@ const auditSchema = z.object({
 });
 
 const messageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('subscription-digest') }),
+  /** `after`: a run that stopped before its deadline continues after this subscription id. */
+  z.object({ kind: z.literal('subscription-digest'), after: z.uuid().optional() }),
   z.object({
     kind: z.literal('email'),
     id: z.uuid(),

@@ -42,7 +42,19 @@ export interface DigestContext {
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
+export interface DigestRunOptions {
+  /** Continue a run that stopped early: subscriptions after this id only. */
+  afterId?: string;
+  /** Stop (and say where) once this much time is left before the invocation's deadline. */
+  remainingMs?: () => number;
+}
+
+/** Time kept back for the subscription in progress and the continuation message. */
+const deadlineMarginMs = 5_000;
+
 export interface DigestRunResult {
+  /** Set when the run stopped before the deadline: continue after this subscription id. */
+  resumeAfter?: string;
   subscriptions: number;
   digestsSent: number;
   studiesSent: number;
@@ -66,10 +78,21 @@ interface SubscriptionRow {
 
 type Outcome = { kind: 'sent'; studies: number } | { kind: 'wait'; until: Date } | { kind: 'idle' } | { kind: 'skipped' };
 
-export async function runSubscriptionDigests(context: DigestContext): Promise<DigestRunResult> {
-  const ids = await context.db.query<{ subscription_id: string }>('SELECT subscription_id FROM subscriptions WHERE active ORDER BY subscription_id');
-  const result: DigestRunResult = { subscriptions: ids.rows.length, digestsSent: 0, studiesSent: 0, failed: 0, nextDueAt: undefined };
+export async function runSubscriptionDigests(context: DigestContext, options: DigestRunOptions = {}): Promise<DigestRunResult> {
+  const ids = await context.db.query<{ subscription_id: string }>(
+    'SELECT subscription_id FROM subscriptions WHERE active AND subscription_id > $1 ORDER BY subscription_id',
+    [options.afterId ?? '00000000-0000-0000-0000-000000000000'],
+  );
+  const result: DigestRunResult = { subscriptions: 0, digestsSent: 0, studiesSent: 0, failed: 0, nextDueAt: undefined };
+  let previous: string | undefined;
   for (const { subscription_id: id } of ids.rows) {
+    // Thousands of subscriptions may not fit one invocation: stop in time and let a continuation take the rest.
+    if (previous && options.remainingMs && options.remainingMs() < deadlineMarginMs) {
+      result.resumeAfter = previous;
+      break;
+    }
+    previous = id;
+    result.subscriptions++;
     try {
       const outcome = await digestOne(context, id);
       if (outcome.kind === 'sent') {
