@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Metafile } from 'esbuild';
 import { build } from 'esbuild';
 import { functionBundling, handlerEntry, presentFunctions } from '../../infra/src/processing';
 import type { LambdaFigure } from './results';
@@ -26,13 +27,32 @@ process.stdout.write(String(performance.now() - t0));
 process.exit(0);
 `;
 
+/** The bundle's biggest contributors by package (node_modules/<package>) or workspace, bytes in the output. */
+function largestParts(metafile: Metafile, top = 4): { name: string; bytes: number }[] {
+  const parts = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const modules = path.lastIndexOf('node_modules/');
+      let name: string;
+      if (modules >= 0) {
+        const rest = path.slice(modules + 'node_modules/'.length).split('/');
+        name = rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] as string);
+      } else {
+        name = path.split('/').slice(0, 2).join('/');
+      }
+      parts.set(name, (parts.get(name) ?? 0) + input.bytesInOutput);
+    }
+  }
+  return [...parts].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, bytes]) => ({ name, bytes }));
+}
+
 export async function measureLambdas(options: { runs: number; log: (line: string) => void }): Promise<LambdaFigure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'medlake-bundles-'));
   const figures: LambdaFigure[] = [];
   try {
     for (const definition of presentFunctions()) {
       const outfile = join(dir, definition.name, 'index.mjs');
-      await build({
+      const built = await build({
         entryPoints: [handlerEntry(definition.name)],
         bundle: true,
         platform: 'node',
@@ -47,8 +67,9 @@ export async function measureLambdas(options: { runs: number; log: (line: string
         tsconfig: functionBundling.tsconfig,
         outfile,
         logLevel: 'error',
+        metafile: true,
       });
-      const figure: LambdaFigure = { name: definition.name, bundleBytes: statSync(outfile).size, mapBytes: statSync(`${outfile}.map`).size, initRunsMs: [] };
+      const figure: LambdaFigure = { name: definition.name, bundleBytes: statSync(outfile).size, mapBytes: statSync(`${outfile}.map`).size, initRunsMs: [], largest: largestParts(built.metafile) };
       const env = {
         PATH: process.env.PATH ?? '',
         NODE_OPTIONS: '--enable-source-maps',

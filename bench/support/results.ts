@@ -270,13 +270,16 @@ export interface LambdaFigure {
   /** Median module load time of the bundle in a fresh Node process. */
   initMs?: number;
   initRunsMs: number[];
+  /** Biggest contributors to the bundle (packages, workspaces). */
+  largest?: { name: string; bytes: number }[];
   error?: string;
 }
 
 export function lambdaTable(figures: readonly LambdaFigure[]): string {
-  const lines = ['| function | bundle (minified) | source map | cold init (module load, median) | runs |', '|---|---|---|---|---|'];
+  const lines = ['| function | bundle (minified) | source map | cold init (module load, median) | runs | largest parts |', '|---|---|---|---|---|---|'];
   for (const f of figures) {
-    lines.push(`| ${f.name} | ${formatNumber(f.bundleBytes / 1024)} KiB | ${formatNumber(f.mapBytes / 1024)} KiB | ${f.initMs === undefined ? `failed: ${f.error ?? '?'}` : `${formatNumber(f.initMs)} ms`} | ${f.initRunsMs.map(formatNumber).join(', ')} |`);
+    const largest = (f.largest ?? []).map((p) => `${p.name} ${formatNumber(p.bytes / 1024)} KiB`).join(', ');
+    lines.push(`| ${f.name} | ${formatNumber(f.bundleBytes / 1024)} KiB | ${formatNumber(f.mapBytes / 1024)} KiB | ${f.initMs === undefined ? `failed: ${f.error ?? '?'}` : `${formatNumber(f.initMs)} ms`} | ${f.initRunsMs.map(formatNumber).join(', ')} | ${largest} |`);
   }
   return lines.join('\n');
 }

@@ -121,7 +121,7 @@ describe('README section and result files', () => {
     load: { start: [0.5, 0.4, 0.3], end: [0.6, 0.5, 0.4], otherCores: 0.1 },
     data: { 'query set': 'q' },
     rows: [row('medlake', '1,000 studies: PatientID=<id>', 3), row('orthanc-sqlite', '1,000 studies: PatientID=<id>', 20)],
-    lambdas: [{ name: 'api', bundleBytes: 2048, mapBytes: 4096, initMs: 120, initRunsMs: [110, 120, 130] }],
+    lambdas: [{ name: 'api', bundleBytes: 2048, mapBytes: 4096, initMs: 120, initRunsMs: [110, 120, 130], largest: [{ name: '@aws-sdk/client-s3', bytes: 1024 }] }],
     targets: [],
     notes: [],
   });
@@ -141,7 +141,7 @@ describe('README section and result files', () => {
     expect(full.markdown).toBe(join(dir, 'results', '2026-11-25T10-00-00Z.md'));
     const latest = readFileSync(join(dir, 'results', 'latest.md'), 'utf8');
     expect(latest).toContain('| query | 1,000 studies: PatientID=<id> | 3.00 ms | 20.0 ms | **6.67×** |');
-    expect(latest).toContain('| api | 2.00 KiB | 4.00 KiB | 120 ms | 110, 120, 130 |');
+    expect(latest).toContain('| api | 2.00 KiB | 4.00 KiB | 120 ms | 110, 120, 130 | @aws-sdk/client-s3 1.00 KiB |');
     const readme = readFileSync(readmePath, 'utf8');
     expect(readme).toContain(readmeMarkers.start);
     expect(readme).toContain('**6.67×**');
