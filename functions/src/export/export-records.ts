@@ -327,7 +327,7 @@ export class ExportRecords {
       if (part) {
         await client.query(
           `INSERT INTO export_parts (export_id, upload_id, part_number, etag, checksum_crc32, size_bytes) VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (export_id, upload_id, part_number) DO UPDATE SET etag = EXCLUDED.etag, checksum_crc32 = EXCLUDED.checksum_crc32, size_bytes = EXCLUDED.size_bytes`,
+           ON CONFLICT (export_id, upload_id, part_number) DO UPDATE SET etag = EXCLUDED.etag, checksum_crc32 = EXCLUDED.checksum_crc32, size_bytes = EXCLUDED.size_bytes, uploaded_at = now()`,
           [exportId, uploadId, part.partNumber, part.etag, part.checksumCrc32 ?? null, part.sizeBytes],
         );
       }

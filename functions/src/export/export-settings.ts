@@ -58,7 +58,7 @@ export function exportSettings(env: NodeJS.ProcessEnv = process.env): ExportSett
   const lifecycleDays = bucketDefinition('exports').expireAfterDays;
   const lifecycleSeconds = lifecycleDays ? lifecycleDays * 24 * 3600 : maxPresignSeconds;
   const emulated = Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
-  const maxRunSeconds = env[exportEnv.maxRunSeconds] ? numberFrom(env, exportEnv.maxRunSeconds, 0, 0.1) : undefined;
+  const maxRunSeconds = env[exportEnv.maxRunSeconds] ? numberFrom(env, exportEnv.maxRunSeconds, 0, 0.01) : undefined;
   return {
     maxActivePerUser: Math.floor(numberFrom(env, exportEnv.maxActivePerUser, 2, 1)),
     linkTtlSeconds: Math.min(Math.floor(numberFrom(env, exportEnv.linkTtlSeconds, 7 * 24 * 3600, 1)), lifecycleSeconds),
