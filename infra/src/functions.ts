@@ -123,7 +123,8 @@ export const functionCatalog: readonly FunctionDefinition[] = [
       archive: { access: ['read', 'list'] },
       exports: { access: ['read', 'write'] },
     },
-    sendsTo: ['notify'],
+    // export: its own continuation before the Lambda deadline; notify: the link email (the notify function sends it).
+    sendsTo: ['export', 'notify'],
     database: true,
   },
   {

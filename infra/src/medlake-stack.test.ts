@@ -347,7 +347,7 @@ describe('least privilege', () => {
       's3:AbortMultipartUpload': ['bucket:exports/*'],
       's3:ListMultipartUploadParts': ['bucket:exports/*'],
       's3:ListBucket': ['bucket:archive'],
-      'sqs:SendMessage': ['queue:notify'],
+      'sqs:SendMessage': ['queue:export', 'queue:notify'],
       'secretsmanager:GetSecretValue': ['secret:database'],
       'kms:Decrypt': ['key:data'],
       'kms:GenerateDataKey': ['key:data'],

@@ -1,21 +1,24 @@
 /**
  * Telling the requester: the email when an export is done (its presigned
  * link, the stable /download address, the expiry) or has failed (the
- * reason), and the matching audit entries. Sent once per export: the claim
- * on `notified_at` makes a redelivered message skip it. No PHI: an export is
- * described by its id, name, counts and size.
+ * reason), and the matching audit entries. Emails go through the notify
+ * queue (NotifyQueueMailer: the notify function sends them and then writes
+ * the `exports.link-emailed` audit entry). Enqueued once per export: the
+ * claim on `notified_at` makes a redelivered message skip it. No PHI: an
+ * export is described by its id, name, counts and size.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AuditLog } from '../adapters/audit-log';
-import type { Mailer } from '../adapters/mailer';
+import type { MailMessage, SentMail } from '../adapters/mailer';
+import type { EmailMessage } from '../notify/messages';
 import { presignDownload } from './download-link';
 import type { ExportRecord, ExportRecords } from './export-records';
 
 export interface NoticeContext {
   records: ExportRecords;
   audit: AuditLog;
-  /** Undefined when the container cannot send email (it is then only logged). */
-  mailer: Mailer | undefined;
+  /** Sends (enqueues) an email; the audit entry is written once it has gone out. */
+  mailer: { send(message: MailMessage, audit?: EmailMessage['audit']): Promise<SentMail> };
   presigner: S3Client;
   exportsBucket: string;
   publicBaseUrl: string | undefined;
@@ -35,8 +38,8 @@ export function downloadPath(exportId: string): string {
 }
 
 export async function noticeDone(context: NoticeContext, record: ExportRecord): Promise<void> {
-  if (!record.ownerEmail || !context.mailer) {
-    context.log('no email for a finished export', { exportId: record.exportId, reason: record.ownerEmail ? 'mail not configured' : 'owner has no email' });
+  if (!record.ownerEmail) {
+    context.log('no email for a finished export: its owner has no email address', { exportId: record.exportId });
     return;
   }
   if (!(await context.records.claimNotification(record.exportId))) return;
@@ -59,8 +62,7 @@ export async function noticeDone(context: NoticeContext, record: ExportRecord): 
         '',
         `The zip is deleted on ${when}. Export id: ${record.exportId}.`,
       ].join('\n'),
-    });
-    await context.audit.record({ actorSub: record.ownerSub, actorName: record.ownerName ?? undefined, action: 'exports.link-emailed', resource: `export/${record.exportId}`, details: { expiresAt: expiresAt.toISOString() } });
+    }, { action: 'exports.link-emailed', resource: `export/${record.exportId}`, actorSub: record.ownerSub, ...(record.ownerName ? { actorName: record.ownerName } : {}), details: { expiresAt: expiresAt.toISOString() } });
   } catch (error) {
     await context.records.unclaimNotification(record.exportId);
     throw error;
@@ -69,7 +71,7 @@ export async function noticeDone(context: NoticeContext, record: ExportRecord): 
 
 export async function noticeFailed(context: NoticeContext, record: ExportRecord): Promise<void> {
   await context.audit.record({ actorSub: record.ownerSub, actorName: record.ownerName ?? undefined, action: 'exports.failed', resource: `export/${record.exportId}`, outcome: 'failed', details: { code: record.failure?.code } });
-  if (!record.ownerEmail || !context.mailer) return;
+  if (!record.ownerEmail) return;
   if (!(await context.records.claimNotification(record.exportId))) return;
   try {
     await context.mailer.send({

@@ -16,8 +16,6 @@ import { envNames, queueDefinition } from '@medlake/shared/resources';
 import { AuditLog } from '../adapters/audit-log';
 import { bucketName, presigningS3Client, queueUrl, s3Client, sqsClient } from '../adapters/aws-clients';
 import { connectionConfig } from '../adapters/database-credentials';
-import type { Mailer } from '../adapters/mailer';
-import { mailerFromEnv } from '../adapters/mailer';
 import { NotifyQueueMailer } from '../notify/messages';
 import { parseExportMessage } from './export-message';
 import { ExportRecords } from './export-records';
@@ -43,15 +41,6 @@ function exportPool(env: NodeJS.ProcessEnv): pg.Pool {
   return pool.db;
 }
 
-function mailer(env: NodeJS.ProcessEnv): Mailer | undefined {
-  try {
-    return mailerFromEnv(env);
-  } catch {
-    // No mail rights of its own (AWS): the notify function sends the email (functions/src/notify/messages.ts).
-    return env[envNames.queueUrl('notify')] ? new NotifyQueueMailer({ sqs: sqsClient(env), queueUrl: queueUrl('notify', env) }) : undefined;
-  }
-}
-
 /** What a run needs, from the environment Lambda (or the local stack) sets. */
 export function exportWorkerFromEnv(env: NodeJS.ProcessEnv = process.env): ExportWorker {
   const db = exportPool(env);
@@ -71,7 +60,8 @@ export function exportWorkerFromEnv(env: NodeJS.ProcessEnv = process.env): Expor
     notice: {
       records,
       audit,
-      mailer: mailer(env),
+      // Emails go through the notify queue: the notify function holds the mail rights.
+      mailer: new NotifyQueueMailer({ sqs: sqsClient(env), queueUrl: queueUrl('notify', env) }),
       presigner: presigningS3Client(env),
       exportsBucket: bucketName('exports', env),
       publicBaseUrl: env[envNames.publicBaseUrl],
