@@ -35,11 +35,8 @@ let dicomDir: string;
 /** axe-core's WCAG 2.1 A/AA violations on the page as it is now, described for a failure message. */
 async function violations(page: Page): Promise<string[]> {
   await page.evaluate(axeSource);
-  const found = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return result.violations;
-  });
+  // Evaluated as text in the page (the test's own TypeScript has no DOM types).
+  const found = (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }).then((result) => result.violations)`)) as AxeViolation[];
   return found.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
 }
 
@@ -76,7 +73,7 @@ describe('accessibility', () => {
   for (const scheme of ['dark', 'light'] as const) {
     it(`every page passes axe (WCAG 2.1 AA) in the ${scheme} theme`, { timeout: 120_000 }, async () => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      await context.addInitScript((value) => window.localStorage.setItem('mantine-color-scheme-value', value), scheme);
+      await context.addInitScript({ content: `window.localStorage.setItem('mantine-color-scheme-value', ${JSON.stringify(scheme)});` });
       const page = await context.newPage();
       const problems: string[] = [];
       const check = async (name: string, ready: () => Promise<unknown>) => {
@@ -132,15 +129,17 @@ describe('accessibility', () => {
 
       // First Tab: the skip link; following it puts the focus in the page, past the navigation.
       await page.keyboard.press('Tab');
-      await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Skip to content');
+      await expect(page.evaluate('document.activeElement && document.activeElement.textContent')).resolves.toBe('Skip to content');
       await page.keyboard.press('Enter');
-      await expect(page.evaluate(() => location.hash)).resolves.toBe('#main');
+      await expect(page.evaluate('location.hash')).resolves.toBe('#main');
 
       // Tab to the study's link and open it.
       const link = page.getByRole('table', { name: 'Studies' }).getByRole('link', { name: /MR|Untitled study/ }).first();
-      for (let i = 0; i < 40 && !(await link.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
-      await expect(link.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
-      const outline = await link.evaluate((el) => getComputedStyle(el).outlineStyle);
+      // The page's globals, typed by hand: the test's TypeScript has no DOM types.
+      const focused = () => link.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement);
+      for (let i = 0; i < 40 && !(await focused()); i++) await page.keyboard.press('Tab');
+      await expect(focused()).resolves.toBe(true);
+      const outline = await link.evaluate((el) => (globalThis as unknown as { getComputedStyle(element: unknown): { outlineStyle: string } }).getComputedStyle(el).outlineStyle);
       expect(outline).not.toBe('none');
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: 'Series' }).waitFor();

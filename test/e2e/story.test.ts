@@ -30,6 +30,8 @@ let dicomDir: string;
 let series: GeneratedInstance[];
 /** The study as the lake knows it (de-identified UID), once it is found in the browser. */
 let studyUid: string;
+/** The length the viewer showed for the measurement drawn (e.g. "108 mm"). */
+let measured: string;
 
 async function signIn(target: Page, email: string, password: string): Promise<void> {
   await target.goto(`${stack.url}/sign-in?email=${encodeURIComponent(email)}`);
@@ -223,6 +225,7 @@ describe('end to end, in Chromium', () => {
     await frame.getByRole('button', { name: 'Yes', exact: true }).click();
     await frame.locator('[data-cy="trackedMeasurements-btn"]').click();
     await frame.getByText(/^\d+(\.\d+)? mm$/).first().waitFor();
+    measured = (await frame.getByText(/^\d+(\.\d+)? mm$/).first().textContent()) as string;
     await snapshot(page, '11-measured');
 
     await frame.getByRole('button', { name: 'Create SR' }).click();
@@ -235,11 +238,7 @@ describe('end to end, in Chromium', () => {
     await snapshot(page, '12-saved');
   });
 
-  // Blocked: STOW-RS runs the viewer's SR through de-identification again, which remaps the
-  // lake's own study UID and patient pseudonym, so the SR lands in a new study of a new
-  // patient instead of beside the images it measures. Un-skip once STOW keeps lake identities.
-  it.skip('the saved measurement is filed under the same study and is there again after a reload', { timeout: 120_000 }, async () => {
-    const measured = (await viewerFrame().getByText(/^\d+(\.\d+)? mm$/).first().textContent()) as string;
+  it('the saved measurement is filed under the same study and is there again after a reload', { timeout: 120_000 }, async () => {
     // The lake filed the SR under the same study.
     await expect
       .poll(async () => {
@@ -250,10 +249,30 @@ describe('end to end, in Chromium', () => {
 
     await page.reload();
     await waitForRenderedImage(60_000);
-    const srThumbnail = viewerFrame().locator('[data-cy="study-browser-thumbnail"]', { hasText: 'SR' }).first();
-    await srThumbnail.waitFor({ timeout: 30_000 });
-    await srThumbnail.dblclick();
-    await viewerFrame().getByText(measured.replace(' mm', ''), { exact: false }).first().waitFor({ timeout: 30_000 });
+    const frame = viewerFrame();
+    const srItem = frame.locator('[data-cy^="study-browser-thumbnail"]', { hasText: 'Lesion length' });
+    await srItem.waitFor({ timeout: 30_000 });
+    await page.waitForLoadState('networkidle');
+    // Opening the SR asks to take its measurements up again; once taken up they are listed and drawn.
+    const takeUp = frame.getByRole('button', { name: 'Yes', exact: true });
+    for (let attempt = 1; !(await takeUp.isVisible()); attempt++) {
+      await srItem.dblclick();
+      try {
+        await takeUp.waitFor({ timeout: 10_000 });
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
+    await takeUp.click();
+    await frame.locator('[data-cy="trackedMeasurements-btn"]').click();
+    await frame.getByText('Measurements (1)').waitFor({ timeout: 15_000 });
+    const lengthOf = (text: string) => Math.round(Number.parseFloat(text.replace(/[^\d.]/g, '')));
+    const listed = frame.getByText(/^\d+(\.\d+)? mm$/).first();
+    await listed.waitFor();
+    expect(lengthOf((await listed.textContent()) as string)).toBe(lengthOf(measured));
+    const drawn = frame.locator('svg text', { hasText: /mm$/ }).first();
+    await drawn.waitFor({ timeout: 15_000 });
+    expect(lengthOf((await drawn.textContent()) as string)).toBe(lengthOf(measured));
     await snapshot(page, '13-measurement-back');
   });
 });
