@@ -4,8 +4,11 @@ import { useQuery } from '@tanstack/react-query';
 import { IconCalendar } from '@tabler/icons-react';
 import { useEffect } from 'react';
 import { Link, useParams } from 'react-router';
+import { ReidentifyButton } from '../admin/ReidentifyButton';
 import { fetchPatientStudies } from '../api/studies';
 import { FormError } from '../pages/FormError';
+import { useSession } from '../session/SessionProvider';
+import { can } from '../session/permissions';
 import { formatAge, formatSex, formatStudyDate, shortId } from './format';
 
 /** Whole days between two ISO dates (the intervals stay true: the date shift is per patient). */
@@ -20,6 +23,7 @@ function interval(days: number): string {
 }
 
 export function PatientPage() {
+  const { me } = useSession();
   const { patientId = '' } = useParams();
   const patient = useQuery({ queryKey: ['patient', patientId], queryFn: ({ signal }) => fetchPatientStudies(patientId, signal) });
   useEffect(() => {
@@ -41,9 +45,12 @@ export function PatientPage() {
         <Text size="sm">Patient {shortId(patientId)}</Text>
       </Breadcrumbs>
       <Stack gap={4}>
-        <Title order={1} size="h3">
-          Patient <span style={{ fontFamily: 'var(--mantine-font-family-monospace)' }}>{patientId}</span>
-        </Title>
+        <Group justify="space-between" align="flex-start">
+          <Title order={1} size="h3">
+            Patient <span style={{ fontFamily: 'var(--mantine-font-family-monospace)' }}>{patientId}</span>
+          </Title>
+          {can(me, 'phi:reidentify') ? <ReidentifyButton kind="patient" id={patientId} /> : null}
+        </Group>
         <Text c="dimmed" size="sm">
           {formatSex(sex)} · {patient.data.total} {patient.data.total === 1 ? 'study' : 'studies'} · dates are shifted for privacy; intervals between studies are true.
         </Text>

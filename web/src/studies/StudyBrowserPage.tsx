@@ -2,15 +2,26 @@
 import { Alert, Button, Group, Loader, Pagination, Select, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
+import type { StudyFilter } from '@medlake/shared/query/study-filter';
+import { studyFilterDefaults, studyFilterToQueryString } from '@medlake/shared/query/study-filter';
 import { searchStudies } from '../api/studies';
 import { FormError } from '../pages/FormError';
+import { useSession } from '../session/SessionProvider';
+import { can } from '../session/permissions';
+import { SubscribeButton } from '../subscriptions/SubscribeButton';
 import { StudyFilters } from './StudyFilters';
 import { StudyTable } from './StudyTable';
-import { useStudyFilter } from './useStudyFilter';
+import { activeFilterCount, useStudyFilter } from './useStudyFilter';
 
 const pageSizes = ['25', '50', '100', '200'];
 
+/** The search a subscription keeps: the filters, without sorting and paging. */
+function subscriptionQuery(filter: StudyFilter): string {
+  return studyFilterToQueryString({ ...filter, sort: studyFilterDefaults.sort, order: studyFilterDefaults.order, limit: studyFilterDefaults.limit, offset: 0 });
+}
+
 export function StudyBrowserPage() {
+  const { me } = useSession();
   const { filter, error, change, page, reset } = useStudyFilter();
   const studies = useQuery({
     queryKey: ['studies', filter],
@@ -42,6 +53,7 @@ export function StudyBrowserPage() {
           </Text>
           {studies.isFetching ? <Loader size="xs" aria-label="Loading" /> : null}
         </Group>
+        {can(me, 'subscriptions:manage') && activeFilterCount(filter) > 0 ? <SubscribeButton query={subscriptionQuery(filter)} /> : null}
       </Group>
       {error ? (
         <Alert color="yellow" title="This link has a filter we cannot read" role="alert">
