@@ -136,7 +136,7 @@ describe('end to end, in Chromium', () => {
     await page.getByRole('button', { name: 'Check now' }).click();
     await page.waitForURL(/\/studies$/, { timeout: 20_000 });
     const nav = page.getByRole('navigation', { name: 'Main', exact: true });
-    await expect.poll(() => nav.getByRole('link').allTextContents()).toEqual(['Studies', 'Upload']);
+    await expect.poll(() => nav.getByRole('link').allTextContents()).toEqual(['Studies', 'Upload', 'Subscriptions']);
     await snapshot(page, '06-signed-in');
   });
 
