@@ -66,6 +66,13 @@ export function expectedVersion(request: HttpRequest<unknown>): number | undefin
   return Number(match[1]);
 }
 
+/** The version a write started from: If-Match, or `parentVersion` in the body (clients that cannot set headers). */
+export function parentOf(request: HttpRequest<unknown>, fromBody: number | undefined): number | undefined {
+  const fromHeader = expectedVersion(request);
+  if (fromHeader !== undefined && fromBody !== undefined && fromHeader !== fromBody) throw badRequest('invalid_parent', 'If-Match and parentVersion name different versions.');
+  return fromHeader ?? fromBody;
+}
+
 const etag = (version: number) => ({ etag: `"${version}"` });
 
 const code = z.object({ value: z.string().min(1).max(16), scheme: z.string().min(1).max(16), meaning: z.string().min(1).max(64) });
@@ -106,7 +113,7 @@ const createSetBody = z.object({
   measurements,
 });
 const versionBody = z.object({ message, measurements, parentVersion: z.number().int().min(1).optional() });
-const restoreBody = z.object({ message }).optional();
+const restoreBody = z.object({ message, parentVersion: z.number().int().min(1).optional() }).optional();
 const selectionBody = z.object({
   versions: z.array(z.object({ setId: z.string().regex(uuidPattern, 'setId is the id of an annotation set'), version: z.number().int().min(1) })).max(100),
   expiresInSeconds: z.number().int().min(10).max(maxSelectionSeconds).optional(),
@@ -186,14 +193,11 @@ export const annotationRoutes: Route[] = [
     async handle(request) {
       const uid = await requireStudy(request);
       const set = await requireSet(request, uid);
-      const fromHeader = expectedVersion(request);
-      const fromBody = request.body.parentVersion;
-      if (fromHeader !== undefined && fromBody !== undefined && fromHeader !== fromBody) throw badRequest('invalid_parent', 'If-Match and parentVersion name different versions.');
       const created = await writeVersion({
         studyUid: uid,
         target: { kind: 'existing', setId: set.setId },
         measurements: specsOf(request.body.measurements as MeasurementInput[]),
-        expectedParent: fromHeader ?? fromBody,
+        expectedParent: parentOf(request, request.body.parentVersion),
         author: authorOf(request),
         message: request.body.message ?? null,
         source: 'api',
@@ -237,7 +241,7 @@ export const annotationRoutes: Route[] = [
       const uid = await requireStudy(request);
       const set = await requireSet(request, uid);
       const n = versionNumber(request.params.n, 'The version');
-      const created = await restoreVersion({ studyUid: uid, setId: set.setId, version: n, expectedParent: expectedVersion(request), author: authorOf(request), message: request.body?.message ?? null });
+      const created = await restoreVersion({ studyUid: uid, setId: set.setId, version: n, expectedParent: parentOf(request, request.body?.parentVersion), author: authorOf(request), message: request.body?.message ?? null });
       await audit(request, 'annotations.restore', { resource: `study/${uid}`, details: { setId: set.setId, version: created.version, restoredFrom: n } });
       return json(201, created, { headers: { ...etag(created.version), location: `/api/studies/${uid}/annotations/${set.setId}/versions/${created.version}` } });
     },

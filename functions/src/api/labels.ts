@@ -18,7 +18,7 @@ import { badRequest, notFound } from '../http/errors';
 import type { HttpRequest, Route } from '../http/router';
 import { requirePrincipal, route } from '../http/router';
 import { json } from '../http/response';
-import { expectedVersion } from './annotations';
+import { parentOf } from './annotations';
 
 const store = () => new LabelStore(databasePool());
 const uidPattern = /^[0-9.]{1,64}$/;
@@ -35,6 +35,8 @@ const vocabularyBody = z.object({ terms: z.array(term).max(maxTermsPerVocabulary
 const labelsBody = z.object({
   labels: z.array(z.object({ code: z.string().min(1).max(64), value: z.string().max(64).nullable().optional() })).max(maxLabelsPerObject),
   message: z.string().trim().max(1000).optional(),
+  /** The version the edit started from (0: none yet), for clients that cannot send If-Match. */
+  parentVersion: z.number().int().min(0).optional(),
 });
 
 function termOf(input: z.infer<typeof term>): LabelTerm {
@@ -90,7 +92,7 @@ function objectRoutes(level: LabelTarget['level'], path: string): Route[] {
       async handle(request) {
         const principal = requirePrincipal(request);
         const target = await targetOf(request, level);
-        const { set, changed } = await store().write(target, request.body.labels, expectedVersion(request), { sub: principal.sub, name: principal.email ?? principal.username }, request.body.message ?? null);
+        const { set, changed } = await store().write(target, request.body.labels, parentOf(request, request.body.parentVersion), { sub: principal.sub, name: principal.email ?? principal.username }, request.body.message ?? null);
         await audit(request, 'labels.write', {
           resource: `study/${target.studyUid}`,
           details: { level, target: describeTarget(target), version: set.version, changed, labels: set.labels.map((l) => l.code) },

@@ -10,6 +10,7 @@ import { Link, useParams } from 'react-router';
 import { fetchStudy } from '../api/studies';
 import { FormError } from '../pages/FormError';
 import { SeriesThumbnail } from './SeriesThumbnail';
+import { StudyAnnotations } from './StudyAnnotations';
 import { StudyReport } from './StudyReport';
 import { formatAge, formatSex, formatStudyDate, formatStudyTime, shortId } from './format';
 
@@ -120,24 +121,7 @@ export function StudyPage() {
 
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
         <StudyReport study={s.studyInstanceUID} />
-        <Paper withBorder p="md" component="section" aria-labelledby="annotations-heading">
-          <Title order={2} size="h4" id="annotations-heading" mb="xs">
-            Annotations and labels
-          </Title>
-          {s.labels.length ? (
-            <Group gap={6}>
-              {s.labels.map((label) => (
-                <Badge key={label} variant="light" color="grape">
-                  {label}
-                </Badge>
-              ))}
-            </Group>
-          ) : (
-            <Text c="dimmed" size="sm">
-              No annotations yet. Measurements saved in the viewer are stored with the study.
-            </Text>
-          )}
-        </Paper>
+        <StudyAnnotations study={s.studyInstanceUID} labels={s.labels} />
       </SimpleGrid>
     </Stack>
   );

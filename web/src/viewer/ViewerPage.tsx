@@ -11,6 +11,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { refreshSession } from '../api/http';
 import { viewerUrl } from '../api/studies';
+import { ViewerVersionNotice } from './ViewerVersionNotice';
 
 export function ViewerPage() {
   const { studyUid = '' } = useParams();
@@ -42,8 +43,9 @@ export function ViewerPage() {
         <Button component={Link} to={`/studies/${encodeURIComponent(studyUid)}`} variant="subtle" size="xs" leftSection={<IconArrowLeft size={14} />}>
           Back to the study
         </Button>
+        <ViewerVersionNotice study={studyUid} onChange={() => setReloads((n) => n + 1)} />
         <Text size="xs" c="dimmed">
-          Measurements are saved to the lake as DICOM SR.{' '}
+          Measurements are saved to the lake as DICOM SR, each save a new version.{' '}
           <Anchor href={viewerUrl(studyUid)} target="_blank" rel="noopener" size="xs">
             Open in a new tab
           </Anchor>
