@@ -31,7 +31,6 @@ async function main(): Promise<void> {
       port: config.port,
       host: config.host,
       region: config.region,
-      log,
       prepare: (parts) => (bridge = attachS3EventBridge(parts, config.routes, log)),
     });
   } catch (error) {

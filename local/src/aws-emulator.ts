@@ -4,7 +4,14 @@
  * network interface, PHI included) and hide the stores the S3 → SQS event
  * bridge hooks into. Same assembly as fauxqs's own startFauxqs: stores, SQLite
  * persistence for queues and messages, plain files for objects (inspectable
- * under <dir>/s3), then `buildApp` — listening on 127.0.0.1 only.
+ * under <dir>/s3), then `buildApp` — listening on 127.0.0.1 only. One change
+ * of speed, not of behaviour: the queue database commits without an fsync per
+ * message (WAL with synchronous=NORMAL). Object files stay fauxqs's
+ * synchronous writes: writing them through the thread pool (fs/promises) was
+ * measured to cost more CPU per object on this kind of machine, and the
+ * emulator is CPU-bound, not waiting on the disk. The local stack runs this in
+ * a process of its own (aws-emulator-process.ts), as S3 and SQS are services
+ * apart from Lambda.
  *
  * Known fauxqs limits: single requests are capped at 11 MiB (413 above: clients
  * upload larger files with multipart, parts ≤ 10 MiB); SigV4 signatures are not
@@ -14,8 +21,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalStackError } from './errors';
-import type { BackgroundObjectFiles, FileS3PersistenceBase } from './s3-object-files';
-import { backgroundObjectFiles } from './s3-object-files';
 
 /** The parts of fauxqs's stores the local stack uses (fauxqs ships no public types for them). */
 export interface EmulatedObject {
@@ -90,8 +95,6 @@ export interface AwsEmulatorOptions {
   region: string;
   /** Called before the server listens (Fastify takes no hooks afterwards). */
   prepare?: (parts: EmulatorParts) => void;
-  /** Hears about object files that could not be written. */
-  log?: (line: string) => void;
 }
 
 /** fauxqs's request body limit (its Fastify bodyLimit): larger single PUTs get 413. */
@@ -115,9 +118,8 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
     internal<{ SnsStore: new () => { region?: string; persistence?: unknown } }>('./sns/snsStore.js'),
     internal<{ S3Store: new () => EmulatedS3Store & { persistence?: unknown } }>('./s3/s3Store.js'),
     internal<{ PersistenceManager: new (dir: string) => { db: { exec(sql: string): void }; loadSqsAndSns(sqs: unknown, sns: unknown): void; close(): void } }>('./persistence.js'),
-    internal<{ FileS3Persistence: new (dir: string) => FileS3PersistenceBase }>('./s3/fileS3Persistence.js'),
+    internal<{ FileS3Persistence: new (dir: string) => { loadS3(s3: unknown): void; close(): void } }>('./s3/fileS3Persistence.js'),
   ]);
-  const log = options.log ?? (() => undefined);
 
   const sqsStore = new SqsStore();
   sqsStore.region = options.region;
@@ -125,7 +127,6 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
   snsStore.region = options.region;
   const s3Store = new S3Store();
   const closers: (() => void)[] = [];
-  let objectFiles: BackgroundObjectFiles | undefined;
   if (options.dir) {
     const stateDir = join(options.dir, 'state');
     const objectsDir = join(options.dir, 's3');
@@ -136,30 +137,18 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
     // WAL with NORMAL: no fsync per message (fauxqs leaves FULL: one fsync per send, receive and delete, ~2 ms each
     // on the event loop). The database stays consistent; a power cut, not a crash, may lose the last messages.
     queues.db.exec('PRAGMA synchronous = NORMAL');
-    const ObjectFiles = backgroundObjectFiles(FileS3Persistence, (error) => log(`S3 emulator: an object file could not be written: ${error instanceof Error ? error.message : String(error)}`));
-    const objects = new ObjectFiles(objectsDir);
-    objectFiles = objects;
+    const objects = new FileS3Persistence(objectsDir);
     queues.loadSqsAndSns(sqsStore, snsStore);
     objects.loadS3(s3Store);
     sqsStore.persistence = queues;
     snsStore.persistence = queues;
     for (const queue of sqsStore.allQueues()) queue.persistence = queues;
     s3Store.persistence = objects;
-    closers.push(() => queues.close(), () => objects.close?.());
+    closers.push(() => queues.close(), () => objects.close());
   }
 
   const app = buildApp({ logger: false, defaultRegion: options.region, stores: { sqsStore, snsStore, s3Store } });
   const parts: EmulatorParts = { region: options.region, app, s3: s3Store, sqs: sqsStore, createMessage: (body) => SqsStore.createMessage(body, {}) };
-  if (objectFiles) {
-    const files = objectFiles;
-    // A request's object files are written before it is answered (and before the S3 event bridge, hooked later, sends its event).
-    app.addHook('onRequest', (_request, _reply, done) => files.collectWrites(done));
-    app.addHook('onSend', async (_request, _reply, payload) => {
-      const writes = files.writesOfCurrentRequest();
-      if (writes.length > 0) await Promise.all(writes);
-      return payload;
-    });
-  }
   let port: number;
   try {
     options.prepare?.(parts);
@@ -167,7 +156,6 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
     port = Number(new URL(address).port);
   } catch (error) {
     await app.close().catch(() => undefined);
-    await objectFiles?.flush();
     for (const close of closers) close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new LocalStackError('port_in_use', `The S3/SQS emulator cannot listen on ${host}:${options.port}: the port is already in use.`);
@@ -184,7 +172,6 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
       stopped = true;
       // Fastify's preClose hook shuts the SQS store down (long polls answered) before persistence closes.
       await app.close();
-      await objectFiles?.flush();
       for (const close of closers) close();
     },
   };

@@ -35,7 +35,8 @@ export class InvocationError extends Error {
 }
 
 export function startFunctionInstance(handlerFile: string, env: NodeJS.ProcessEnv = process.env): FunctionInstance {
-  const child: ChildProcess = spawn(process.execPath, typeScriptEntryArgs(runtimeFile), {
+  // The handler file is also an argument: `ps` and the benchmarks' CPU meters tell instances apart by it.
+  const child: ChildProcess = spawn(process.execPath, [...typeScriptEntryArgs(runtimeFile), handlerFile], {
     env: { ...env, MEDLAKE_FUNCTION_HANDLER: handlerFile },
     // Handler logs (JSON lines) go where the stack's own output goes, as Lambda's go to CloudWatch.
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -53,7 +53,10 @@ export async function portInUse(port: number, host = '127.0.0.1'): Promise<boole
  * child process: the tsx loader (the same transform `npm run dev` uses),
  * resolved to a file URL so it works whatever the child's working directory.
  * The parent's own flags are not inherited (under vitest they are vitest's).
+ * MEDLAKE_CPU_PROF_DIR=<dir> makes every such child write a V8 CPU profile
+ * there when it exits (Node refuses --cpu-prof in NODE_OPTIONS).
  */
-export function typeScriptEntryArgs(file: string, nodeFlags: readonly string[] = []): string[] {
-  return [...nodeFlags, '--import', import.meta.resolve('tsx'), file];
+export function typeScriptEntryArgs(file: string, nodeFlags: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): string[] {
+  const profile = env.MEDLAKE_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${env.MEDLAKE_CPU_PROF_DIR}`] : [];
+  return [...nodeFlags, ...profile, '--import', import.meta.resolve('tsx'), file];
 }
