@@ -114,7 +114,8 @@ export interface IndexOutcome {
 }
 
 interface SourceRow { source_uid_hash: string; source_sha256: string; sop_uid: string; upload_id: string | null; file_index: number | null; outcome: string }
-interface CurrentRow { sop_uid: string; version: number; series_uid: string; study_uid: string; size_bytes: string }
+/** size_bytes: a number when read as JSON, a string from a bigint column. */
+interface CurrentRow { sop_uid: string; version: number; series_uid: string; study_uid: string; size_bytes: string | number }
 interface VersionRow { sop_uid: string; version: number; sha256: string }
 
 type Plan =
@@ -179,18 +180,20 @@ export class IndexWriter {
     const sops = [...new Set(items.map((i) => i.instance.sopUid))].sort();
     // One lock per SOP, always taken in the same order: no deadlocks between batches.
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended(s, 0)) FROM unnest($1::text[]) AS s ORDER BY s', [sops]);
-    // One client runs one query at a time: these go one after the other.
-    const sources = await client.query<SourceRow>(
-        `SELECT source_uid_hash, source_sha256, sop_uid, upload_id, file_index, outcome FROM ingested_sources
-         WHERE (source_uid_hash, source_sha256) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-        [items.map((i) => i.sourceUidHash), items.map((i) => i.sourceSha256)],
+    // After the locks, in a statement of its own (its snapshot sees what the lock holders committed): sources, current rows and versions in one round trip.
+    const found = await client.query<{ sources: SourceRow[]; current: CurrentRow[]; versions: VersionRow[] }>(
+      `SELECT
+         (SELECT coalesce(json_agg(s), '[]') FROM (SELECT source_uid_hash, source_sha256, sop_uid, upload_id, file_index, outcome FROM ingested_sources
+            WHERE (source_uid_hash, source_sha256) IN (SELECT * FROM unnest($1::text[], $2::text[]))) s) AS sources,
+         (SELECT coalesce(json_agg(c), '[]') FROM (SELECT sop_uid, version, series_uid, study_uid, size_bytes FROM instances WHERE sop_uid = ANY($3)) c) AS current,
+         (SELECT coalesce(json_agg(v), '[]') FROM (SELECT sop_uid, version, sha256 FROM instance_versions WHERE sop_uid = ANY($3)) v) AS versions`,
+      [items.map((i) => i.sourceUidHash), items.map((i) => i.sourceSha256), sops],
     );
-    const current = await client.query<CurrentRow>('SELECT sop_uid, version, series_uid, study_uid, size_bytes FROM instances WHERE sop_uid = ANY($1)', [sops]);
-    const versions = await client.query<VersionRow>('SELECT sop_uid, version, sha256 FROM instance_versions WHERE sop_uid = ANY($1)', [sops]);
-    const knownSources = new Map(sources.rows.map((r) => [sourceId(r.source_uid_hash, r.source_sha256), r]));
-    const currentBySop = new Map(current.rows.map((r) => [r.sop_uid, r]));
+    const { sources, current, versions } = found.rows[0] as { sources: SourceRow[]; current: CurrentRow[]; versions: VersionRow[] };
+    const knownSources = new Map(sources.map((r) => [sourceId(r.source_uid_hash, r.source_sha256), r]));
+    const currentBySop = new Map(current.map((r) => [r.sop_uid, r]));
     const versionsBySop = new Map<string, VersionRow[]>();
-    for (const row of versions.rows) versionsBySop.set(row.sop_uid, [...(versionsBySop.get(row.sop_uid) ?? []), row]);
+    for (const row of versions) versionsBySop.set(row.sop_uid, [...(versionsBySop.get(row.sop_uid) ?? []), row]);
 
     const plans: Plan[] = [];
     // Items of this batch count as known for the items after them (a zip holding the same file twice).
@@ -235,60 +238,40 @@ export class IndexWriter {
     return plans;
   }
 
+  /**
+   * The rows of a batch in few round trips: the parent rows (patients,
+   * studies, series) in one statement, then instances, versions, counters and
+   * sources in another (data-modifying CTEs; foreign keys are checked at the
+   * end of each statement, and the counters update rows the first statement
+   * made visible), held instances apart, then the vault.
+   */
   private async writeRows(client: pg.PoolClient, plans: readonly Plan[]): Promise<void> {
     const publish = plans.filter((p): p is Extract<Plan, { kind: 'publish' }> => p.kind === 'publish');
     const held = plans.filter((p): p is Extract<Plan, { kind: 'hold' }> => p.kind === 'hold');
     const fresh = plans.filter((p) => p.kind !== 'known');
 
+    let newSeries: { series_uid: string; study_uid: string }[] = [];
     if (publish.length > 0) {
       const patients = uniqueSorted(publish.map((p) => p.item.patient), (x) => x.patientId);
-      await client.query(
-        `INSERT INTO patients (patient_id, patient_name, sex, birth_date)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) ON CONFLICT (patient_id) DO NOTHING`,
-        [patients.map((x) => x.patientId), patients.map((x) => x.patientName), patients.map((x) => x.sex), patients.map((x) => x.birthDate)],
-      );
       const studies = uniqueSorted(publish.map((p) => ({ ...p.item.study, patientId: p.item.patient.patientId })), (x) => x.studyUid);
-      await client.query(
-        `INSERT INTO studies (study_uid, patient_id, study_date, study_time, accession_number, study_id, description, patient_age, referring_physician, attributes)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[])
-         ON CONFLICT (study_uid) DO NOTHING`,
-        [studies.map((x) => x.studyUid), studies.map((x) => x.patientId), studies.map((x) => x.studyDate), studies.map((x) => x.studyTime), studies.map((x) => x.accessionNumber),
-          studies.map((x) => x.studyId), studies.map((x) => x.description), studies.map((x) => x.patientAge), studies.map((x) => x.referringPhysician), studies.map((x) => JSON.stringify(x.attributes))],
-      );
       const series = uniqueSorted(publish.map((p) => ({ ...p.item.series, studyUid: p.item.study.studyUid })), (x) => x.seriesUid);
-      const newSeries = await client.query<{ series_uid: string; study_uid: string }>(
-        `INSERT INTO series (series_uid, study_uid, modality, series_number, description, body_part, attributes)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::jsonb[])
+      const inserted = await client.query<{ series_uid: string; study_uid: string }>(
+        `WITH new_patients AS (
+           INSERT INTO patients (patient_id, patient_name, sex, birth_date)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) ON CONFLICT (patient_id) DO NOTHING),
+         new_studies AS (
+           INSERT INTO studies (study_uid, patient_id, study_date, study_time, accession_number, study_id, description, patient_age, referring_physician, attributes)
+           SELECT * FROM unnest($5::text[], $6::text[], $7::date[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::jsonb[])
+           ON CONFLICT (study_uid) DO NOTHING)
+         INSERT INTO series (series_uid, study_uid, modality, series_number, description, body_part, attributes)
+         SELECT * FROM unnest($15::text[], $16::text[], $17::text[], $18::int[], $19::text[], $20::text[], $21::jsonb[])
          ON CONFLICT (series_uid) DO NOTHING RETURNING series_uid, study_uid`,
-        [series.map((x) => x.seriesUid), series.map((x) => x.studyUid), series.map((x) => x.modality), series.map((x) => x.seriesNumber), series.map((x) => x.description), series.map((x) => x.bodyPart), series.map((x) => JSON.stringify(x.attributes))],
+        [patients.map((x) => x.patientId), patients.map((x) => x.patientName), patients.map((x) => x.sex), patients.map((x) => x.birthDate),
+          studies.map((x) => x.studyUid), studies.map((x) => x.patientId), studies.map((x) => x.studyDate), studies.map((x) => x.studyTime), studies.map((x) => x.accessionNumber),
+          studies.map((x) => x.studyId), studies.map((x) => x.description), studies.map((x) => x.patientAge), studies.map((x) => x.referringPhysician), studies.map((x) => JSON.stringify(x.attributes)),
+          series.map((x) => x.seriesUid), series.map((x) => x.studyUid), series.map((x) => x.modality), series.map((x) => x.seriesNumber), series.map((x) => x.description), series.map((x) => x.bodyPart), series.map((x) => JSON.stringify(x.attributes))],
       );
-
-      // The newest version of each SOP in this batch is the one the index points to.
-      const newest = [...new Map(publish.map((p) => [p.item.instance.sopUid, p])).values()].sort((a, b) => a.item.instance.sopUid.localeCompare(b.item.instance.sopUid));
-      const i = newest.map((p) => p.item);
-      await client.query(
-        `INSERT INTO instances (sop_uid, series_uid, study_uid, sop_class_uid, instance_number, transfer_syntax_uid, number_of_frames, rows, columns,
-           archive_key, size_bytes, sha256, source_sha256, frame_ranges, pixel_data_offset, pixel_data_length, attributes, version, frame_fragments)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::int[], $9::int[],
-           $10::text[], $11::bigint[], $12::text[], $13::text[], $14::jsonb[], $15::bigint[], $16::bigint[], $17::jsonb[], $18::int[], $19::jsonb[])
-         ON CONFLICT (sop_uid) DO UPDATE SET series_uid = EXCLUDED.series_uid, study_uid = EXCLUDED.study_uid, sop_class_uid = EXCLUDED.sop_class_uid,
-           instance_number = EXCLUDED.instance_number, transfer_syntax_uid = EXCLUDED.transfer_syntax_uid, number_of_frames = EXCLUDED.number_of_frames,
-           rows = EXCLUDED.rows, columns = EXCLUDED.columns, archive_key = EXCLUDED.archive_key, size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256,
-           source_sha256 = EXCLUDED.source_sha256, frame_ranges = EXCLUDED.frame_ranges, pixel_data_offset = EXCLUDED.pixel_data_offset,
-           pixel_data_length = EXCLUDED.pixel_data_length, attributes = EXCLUDED.attributes, version = EXCLUDED.version, frame_fragments = EXCLUDED.frame_fragments`,
-        [i.map((x) => x.instance.sopUid), i.map((x) => x.series.seriesUid), i.map((x) => x.study.studyUid), i.map((x) => x.instance.sopClassUid), i.map((x) => x.instance.instanceNumber),
-          i.map((x) => x.instance.transferSyntaxUid), i.map((x) => x.instance.numberOfFrames), i.map((x) => x.instance.rows), i.map((x) => x.instance.columns),
-          newest.map((p) => p.key), i.map((x) => x.part10.length), i.map((x) => x.sha256), i.map((x) => x.sourceSha256), i.map((x) => JSON.stringify(x.instance.frameRanges)),
-          i.map((x) => x.instance.pixelDataOffset), i.map((x) => x.instance.pixelDataLength), i.map((x) => JSON.stringify(x.instance.attributes)), newest.map((p) => p.version),
-          i.map((x) => (x.instance.frameFragments ? JSON.stringify(x.instance.frameFragments) : null))],
-      );
-      await client.query(
-        `INSERT INTO instance_versions (sop_uid, version, archive_key, sha256, source_sha256, size_bytes, upload_id, file_index, via)
-         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::uuid[], $8::int[], $9::text[])`,
-        [publish.map((p) => p.item.instance.sopUid), publish.map((p) => p.version), publish.map((p) => p.key), publish.map((p) => p.item.sha256), publish.map((p) => p.item.sourceSha256),
-          publish.map((p) => p.item.part10.length), publish.map((p) => p.item.origin.uploadId ?? null), publish.map((p) => p.item.origin.fileIndex ?? null), publish.map((p) => p.item.origin.via)],
-      );
-      await this.updateCounters(client, publish, newSeries.rows);
+      newSeries = inserted.rows;
     }
 
     if (held.length > 0) {
@@ -310,67 +293,90 @@ export class IndexWriter {
       );
     }
 
-    if (fresh.length > 0) {
-      const outcomes = fresh.map((p) => (p.kind === 'hold' ? 'held' : p.kind === 'same-content' ? 'duplicate' : 'accepted'));
-      await client.query(
-        `INSERT INTO ingested_sources (source_uid_hash, source_sha256, sop_uid, upload_id, file_index, outcome)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::int[], $6::text[]) ON CONFLICT DO NOTHING`,
-        [fresh.map((p) => p.item.sourceUidHash), fresh.map((p) => p.item.sourceSha256), fresh.map((p) => p.item.instance.sopUid), fresh.map((p) => p.item.origin.uploadId ?? null),
-          fresh.map((p) => p.item.origin.fileIndex ?? null), outcomes],
-      );
-      await this.vault.store(client, [...publish, ...held].flatMap((p) => p.item.vault));
-    }
-  }
-
-  /** Increments, in key order: new instances, replaced ones that moved, sizes, modalities, body parts, SOP classes. */
-  private async updateCounters(client: pg.PoolClient, publish: readonly Extract<Plan, { kind: 'publish' }>[], newSeries: readonly { series_uid: string; study_uid: string }[]): Promise<void> {
-    const seriesDelta = new Map<string, number>();
-    const study = new Map<string, { instances: number; series: number; bytes: number; modalities: Set<string>; bodyParts: Set<string>; sopClasses: Set<string> }>();
-    const studyEntry = (uid: string) => {
-      let entry = study.get(uid);
-      if (!entry) study.set(uid, (entry = { instances: 0, series: 0, bytes: 0, modalities: new Set(), bodyParts: new Set(), sopClasses: new Set() }));
-      return entry;
-    };
-    const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
-    for (const plan of publish) {
-      const { item, replaces } = plan;
-      const s = studyEntry(item.study.studyUid);
-      if (replaces) {
-        add(seriesDelta, replaces.series_uid, -1);
-        const old = studyEntry(replaces.study_uid);
-        old.instances -= 1;
-        old.bytes -= Number(replaces.size_bytes);
-      }
-      add(seriesDelta, item.series.seriesUid, 1);
-      s.instances += 1;
-      s.bytes += item.part10.length;
-      if (item.series.modality) s.modalities.add(item.series.modality);
-      if (item.series.bodyPart) s.bodyParts.add(item.series.bodyPart);
-      s.sopClasses.add(item.instance.sopClassUid);
-    }
-    for (const row of newSeries) studyEntry(row.study_uid).series += 1;
-    const seriesRows = [...seriesDelta.entries()].filter(([, n]) => n !== 0).sort(([a], [b]) => a.localeCompare(b));
-    if (seriesRows.length > 0) {
-      await client.query(
-        `UPDATE series s SET num_instances = s.num_instances + d.n, updated_at = now()
-         FROM (SELECT * FROM unnest($1::text[], $2::int[]) AS x(uid, n) ORDER BY uid) d WHERE s.series_uid = d.uid`,
-        [seriesRows.map(([uid]) => uid), seriesRows.map(([, n]) => n)],
-      );
-    }
-    const studyRows = [...study.entries()].sort(([a], [b]) => a.localeCompare(b));
+    if (fresh.length === 0) return;
+    // The newest version of each SOP in this batch is the one the index points to.
+    const newest = [...new Map(publish.map((p) => [p.item.instance.sopUid, p])).values()].sort((a, b) => a.item.instance.sopUid.localeCompare(b.item.instance.sopUid));
+    const i = newest.map((p) => p.item);
+    const { seriesRows, studyRows } = counterDeltas(publish, newSeries);
+    const outcomes = fresh.map((p) => (p.kind === 'hold' ? 'held' : p.kind === 'same-content' ? 'duplicate' : 'accepted'));
     await client.query(
-      `UPDATE studies s SET num_instances = s.num_instances + d.instances, num_series = s.num_series + d.series, size_bytes = s.size_bytes + d.bytes,
-         modalities = ARRAY(SELECT DISTINCT m FROM unnest(s.modalities || d.modalities) AS m ORDER BY m),
-         body_parts = ARRAY(SELECT DISTINCT b FROM unnest(s.body_parts || d.body_parts) AS b ORDER BY b),
-         sop_classes = ARRAY(SELECT DISTINCT c FROM unnest(s.sop_classes || d.sop_classes) AS c ORDER BY c),
-         updated_at = now()
-       FROM (SELECT uid, instances, series, bytes, string_to_array(modalities, '\\') AS modalities, string_to_array(body_parts, '\\') AS body_parts, string_to_array(sop_classes, '\\') AS sop_classes
-             FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[]) AS x(uid, instances, series, bytes, modalities, body_parts, sop_classes) ORDER BY uid) d
-       WHERE s.study_uid = d.uid`,
-      [studyRows.map(([uid]) => uid), studyRows.map(([, e]) => e.instances), studyRows.map(([, e]) => e.series), studyRows.map(([, e]) => e.bytes),
-        studyRows.map(([, e]) => [...e.modalities].join('\\')), studyRows.map(([, e]) => [...e.bodyParts].join('\\')), studyRows.map(([, e]) => [...e.sopClasses].join('\\'))],
+      `WITH upserted AS (
+         INSERT INTO instances (sop_uid, series_uid, study_uid, sop_class_uid, instance_number, transfer_syntax_uid, number_of_frames, rows, columns,
+           archive_key, size_bytes, sha256, source_sha256, frame_ranges, pixel_data_offset, pixel_data_length, attributes, version, frame_fragments)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::int[], $9::int[],
+           $10::text[], $11::bigint[], $12::text[], $13::text[], $14::jsonb[], $15::bigint[], $16::bigint[], $17::jsonb[], $18::int[], $19::jsonb[])
+         ON CONFLICT (sop_uid) DO UPDATE SET series_uid = EXCLUDED.series_uid, study_uid = EXCLUDED.study_uid, sop_class_uid = EXCLUDED.sop_class_uid,
+           instance_number = EXCLUDED.instance_number, transfer_syntax_uid = EXCLUDED.transfer_syntax_uid, number_of_frames = EXCLUDED.number_of_frames,
+           rows = EXCLUDED.rows, columns = EXCLUDED.columns, archive_key = EXCLUDED.archive_key, size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256,
+           source_sha256 = EXCLUDED.source_sha256, frame_ranges = EXCLUDED.frame_ranges, pixel_data_offset = EXCLUDED.pixel_data_offset,
+           pixel_data_length = EXCLUDED.pixel_data_length, attributes = EXCLUDED.attributes, version = EXCLUDED.version, frame_fragments = EXCLUDED.frame_fragments),
+       versions AS (
+         INSERT INTO instance_versions (sop_uid, version, archive_key, sha256, source_sha256, size_bytes, upload_id, file_index, via)
+         SELECT * FROM unnest($20::text[], $21::int[], $22::text[], $23::text[], $24::text[], $25::bigint[], $26::uuid[], $27::int[], $28::text[])),
+       series_counts AS (
+         UPDATE series s SET num_instances = s.num_instances + d.n, updated_at = now()
+         FROM (SELECT * FROM unnest($29::text[], $30::int[]) AS x(uid, n) ORDER BY uid) d WHERE s.series_uid = d.uid),
+       study_counts AS (
+         UPDATE studies s SET num_instances = s.num_instances + d.instances, num_series = s.num_series + d.series, size_bytes = s.size_bytes + d.bytes,
+           modalities = ARRAY(SELECT DISTINCT m FROM unnest(s.modalities || d.modalities) AS m ORDER BY m),
+           body_parts = ARRAY(SELECT DISTINCT b FROM unnest(s.body_parts || d.body_parts) AS b ORDER BY b),
+           sop_classes = ARRAY(SELECT DISTINCT c FROM unnest(s.sop_classes || d.sop_classes) AS c ORDER BY c),
+           updated_at = now()
+         FROM (SELECT uid, instances, series, bytes, string_to_array(modalities, '\\') AS modalities, string_to_array(body_parts, '\\') AS body_parts, string_to_array(sop_classes, '\\') AS sop_classes
+               FROM unnest($31::text[], $32::int[], $33::int[], $34::bigint[], $35::text[], $36::text[], $37::text[]) AS x(uid, instances, series, bytes, modalities, body_parts, sop_classes) ORDER BY uid) d
+         WHERE s.study_uid = d.uid)
+       INSERT INTO ingested_sources (source_uid_hash, source_sha256, sop_uid, upload_id, file_index, outcome)
+       SELECT * FROM unnest($38::text[], $39::text[], $40::text[], $41::uuid[], $42::int[], $43::text[]) ON CONFLICT DO NOTHING`,
+      [i.map((x) => x.instance.sopUid), i.map((x) => x.series.seriesUid), i.map((x) => x.study.studyUid), i.map((x) => x.instance.sopClassUid), i.map((x) => x.instance.instanceNumber),
+        i.map((x) => x.instance.transferSyntaxUid), i.map((x) => x.instance.numberOfFrames), i.map((x) => x.instance.rows), i.map((x) => x.instance.columns),
+        newest.map((p) => p.key), i.map((x) => x.part10.length), i.map((x) => x.sha256), i.map((x) => x.sourceSha256), i.map((x) => JSON.stringify(x.instance.frameRanges)),
+        i.map((x) => x.instance.pixelDataOffset), i.map((x) => x.instance.pixelDataLength), i.map((x) => JSON.stringify(x.instance.attributes)), newest.map((p) => p.version),
+        i.map((x) => (x.instance.frameFragments ? JSON.stringify(x.instance.frameFragments) : null)),
+        publish.map((p) => p.item.instance.sopUid), publish.map((p) => p.version), publish.map((p) => p.key), publish.map((p) => p.item.sha256), publish.map((p) => p.item.sourceSha256),
+        publish.map((p) => p.item.part10.length), publish.map((p) => p.item.origin.uploadId ?? null), publish.map((p) => p.item.origin.fileIndex ?? null), publish.map((p) => p.item.origin.via),
+        seriesRows.map(([uid]) => uid), seriesRows.map(([, n]) => n),
+        studyRows.map(([uid]) => uid), studyRows.map(([, e]) => e.instances), studyRows.map(([, e]) => e.series), studyRows.map(([, e]) => e.bytes),
+        studyRows.map(([, e]) => [...e.modalities].join('\\')), studyRows.map(([, e]) => [...e.bodyParts].join('\\')), studyRows.map(([, e]) => [...e.sopClasses].join('\\')),
+        fresh.map((p) => p.item.sourceUidHash), fresh.map((p) => p.item.sourceSha256), fresh.map((p) => p.item.instance.sopUid), fresh.map((p) => p.item.origin.uploadId ?? null),
+        fresh.map((p) => p.item.origin.fileIndex ?? null), outcomes],
     );
+    await this.vault.store(client, [...publish, ...held].flatMap((p) => p.item.vault));
   }
+}
+
+interface StudyDelta { instances: number; series: number; bytes: number; modalities: Set<string>; bodyParts: Set<string>; sopClasses: Set<string> }
+
+/** Counter increments, in key order: new instances, replaced ones that moved, sizes, modalities, body parts, SOP classes. */
+function counterDeltas(publish: readonly Extract<Plan, { kind: 'publish' }>[], newSeries: readonly { series_uid: string; study_uid: string }[]): { seriesRows: [string, number][]; studyRows: [string, StudyDelta][] } {
+  const seriesDelta = new Map<string, number>();
+  const study = new Map<string, StudyDelta>();
+  const studyEntry = (uid: string) => {
+    let entry = study.get(uid);
+    if (!entry) study.set(uid, (entry = { instances: 0, series: 0, bytes: 0, modalities: new Set(), bodyParts: new Set(), sopClasses: new Set() }));
+    return entry;
+  };
+  const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
+  for (const plan of publish) {
+    const { item, replaces } = plan;
+    const s = studyEntry(item.study.studyUid);
+    if (replaces) {
+      add(seriesDelta, replaces.series_uid, -1);
+      const old = studyEntry(replaces.study_uid);
+      old.instances -= 1;
+      old.bytes -= Number(replaces.size_bytes);
+    }
+    add(seriesDelta, item.series.seriesUid, 1);
+    s.instances += 1;
+    s.bytes += item.part10.length;
+    if (item.series.modality) s.modalities.add(item.series.modality);
+    if (item.series.bodyPart) s.bodyParts.add(item.series.bodyPart);
+    s.sopClasses.add(item.instance.sopClassUid);
+  }
+  for (const row of newSeries) studyEntry(row.study_uid).series += 1;
+  return {
+    seriesRows: [...seriesDelta.entries()].filter(([, n]) => n !== 0).sort(([a], [b]) => a.localeCompare(b)),
+    studyRows: [...study.entries()].sort(([a], [b]) => a.localeCompare(b)),
+  };
 }
 
 function uniqueSorted<T>(values: readonly T[], key: (value: T) => string): T[] {

@@ -6,6 +6,7 @@
  * logged.
  */
 import type pg from 'pg';
+import { coalesceCalls } from './coalesce-calls';
 import type { Queryable } from './database';
 
 export type FileState = 'waiting' | 'processing' | 'accepted' | 'duplicate' | 'rejected' | 'held';
@@ -123,7 +124,14 @@ function uploadFromRow(row: UploadRow): UploadRecord {
 /** Owner of uploads that no batch announced (objects put straight into incoming/). */
 export const unregisteredOwner = 'unregistered';
 
+interface Claim { key: string; receivedBytes: number | undefined }
+interface Outcome { uploadId: string; index: number; outcome: FileOutcome }
+
 export class UploadRecords {
+  /** Claims and outcomes of files processed at the same moment (the records of an SQS batch) share one statement each. */
+  private readonly claims = coalesceCalls((batch: readonly Claim[]) => this.claimKeys(batch));
+  private readonly outcomes = coalesceCalls((batch: readonly Outcome[]) => this.recordOutcomes(batch));
+
   constructor(private readonly db: pg.Pool) {}
 
   async create(upload: NewUpload): Promise<void> {
@@ -182,14 +190,21 @@ export class UploadRecords {
     return file;
   }
 
-  /** Marks the file of a quarantine key as processing and answers it, in one round trip; undefined for unknown keys. */
-  async claimByKey(key: string, receivedBytes: number | undefined): Promise<UploadFileRecord | undefined> {
+  /** Marks the file of a quarantine key as processing and answers it, in one round trip (shared with concurrent claims); undefined for unknown keys. */
+  claimByKey(key: string, receivedBytes: number | undefined): Promise<UploadFileRecord | undefined> {
+    return this.claims({ key, receivedBytes });
+  }
+
+  private async claimKeys(batch: readonly Claim[]): Promise<(UploadFileRecord | undefined)[]> {
+    // A key twice in one batch (an event delivered twice at once) updates its row once; both callers get it.
     const found = await this.db.query<FileRow>(
-      `UPDATE upload_files SET state = 'processing', received_bytes = COALESCE($2, received_bytes), started_at = now(), updated_at = now()
-       WHERE quarantine_key = $1 RETURNING ${fileColumns}`,
-      [key, receivedBytes ?? null],
+      `UPDATE upload_files f SET state = 'processing', received_bytes = COALESCE(x.received, f.received_bytes), started_at = now(), updated_at = now()
+       FROM unnest($1::text[], $2::bigint[]) AS x(key, received)
+       WHERE f.quarantine_key = x.key RETURNING ${fileColumns}`,
+      [batch.map((c) => c.key), batch.map((c) => c.receivedBytes ?? null)],
     );
-    return found.rows[0] ? fileFromRow(found.rows[0]) : undefined;
+    const byKey = new Map(found.rows.map((row) => [row.quarantine_key, fileFromRow(row)]));
+    return batch.map((c) => byKey.get(c.key));
   }
 
   async markProcessing(uploadId: string, index: number, receivedBytes: number | undefined): Promise<void> {
@@ -200,14 +215,25 @@ export class UploadRecords {
     );
   }
 
-  async recordOutcome(uploadId: string, index: number, outcome: FileOutcome): Promise<void> {
-    const i = outcome.instances;
+  /** Records a file's outcome (one statement for the outcomes of the same moment). */
+  recordOutcome(uploadId: string, index: number, outcome: FileOutcome): Promise<void> {
+    return this.outcomes({ uploadId, index, outcome });
+  }
+
+  private async recordOutcomes(batch: readonly Outcome[]): Promise<void[]> {
+    const i = batch.map((b) => b.outcome.instances);
     await this.db.query(
-      `UPDATE upload_files SET state = $3, reason = $4, instances_accepted = $5, instances_duplicate = $6, instances_rejected = $7, instances_held = $8,
-         studies = $9, details = $10, received_bytes = COALESCE($11, received_bytes), finished_at = now(), updated_at = now()
-       WHERE upload_id = $1 AND file_index = $2`,
-      [uploadId, index, outcome.state, outcome.reason ?? null, i.accepted, i.duplicate, i.rejected, i.held, [...outcome.studies], JSON.stringify(outcome.details ?? []), outcome.receivedBytes ?? null],
+      `UPDATE upload_files f SET state = x.state::upload_file_state, reason = x.reason, instances_accepted = x.accepted, instances_duplicate = x.duplicate,
+         instances_rejected = x.rejected, instances_held = x.held, studies = ARRAY(SELECT jsonb_array_elements_text(x.studies)), details = x.details,
+         received_bytes = COALESCE(x.received, f.received_bytes), finished_at = now(), updated_at = now()
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[], $9::jsonb[], $10::jsonb[], $11::bigint[])
+         AS x(upload_id, file_index, state, reason, accepted, duplicate, rejected, held, studies, details, received)
+       WHERE f.upload_id = x.upload_id AND f.file_index = x.file_index`,
+      [batch.map((b) => b.uploadId), batch.map((b) => b.index), batch.map((b) => b.outcome.state), batch.map((b) => b.outcome.reason ?? null),
+        i.map((x) => x.accepted), i.map((x) => x.duplicate), i.map((x) => x.rejected), i.map((x) => x.held),
+        batch.map((b) => JSON.stringify(b.outcome.studies)), batch.map((b) => JSON.stringify(b.outcome.details ?? [])), batch.map((b) => b.outcome.receivedBytes ?? null)],
     );
+    return batch.map(() => undefined);
   }
 
   /** Marks a file rejected unless it already has an outcome (used when its message is given up). */
