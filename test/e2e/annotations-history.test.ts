@@ -149,4 +149,31 @@ describe('annotation history with the viewer, in Chromium', () => {
     await page.getByText(/Showing annotations/).waitFor({ state: 'detached' });
     await snapshot(page, 'annotations-4-viewer-latest-again');
   });
+
+  it('a measurement saved from OHIF under the same report name becomes version 3 of the set', async () => {
+    const frame = viewerFrame();
+    await frame.locator('[data-cy="MeasurementTools-split-button-primary"]').click();
+    const box = await frame.locator('.cornerstone-viewport-element').first().boundingBox();
+    if (!box) throw new Error('the viewport has no box');
+    await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.55, { steps: 8 });
+    await page.mouse.move(box.x + box.width * 0.65, box.y + box.height * 0.6, { steps: 8 });
+    await page.mouse.up();
+    await frame.getByRole('button', { name: 'Yes', exact: true }).click();
+    await frame.locator('[data-cy="trackedMeasurements-btn"]').click();
+    await frame.getByText(/^\d+(\.\d+)? mm$/).first().waitFor();
+    await frame.getByRole('button', { name: 'Create SR' }).click();
+    await frame.getByPlaceholder('Report name').fill('Lesions');
+    const stored = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.startsWith('/dicomweb/studies'));
+    await frame.getByRole('button', { name: 'Save', exact: true }).click();
+    expect([200, 202]).toContain((await stored).status());
+    await snapshot(page, 'annotations-5-saved-from-ohif');
+
+    const versions = (await stack.request(`/api/studies/${studyUid}/annotations`, { token: annotator.idToken })).body as { items: { name: string; currentVersion: number; latest: { source: string; rule: string; parentVersion: number; measurementCount: number } }[] };
+    expect(versions.items).toHaveLength(1);
+    expect(versions.items[0]).toMatchObject({ name: 'Lesions', currentVersion: 3, latest: { source: 'viewer', parentVersion: 2 } });
+    expect(['name', 'series', 'predecessor']).toContain(versions.items[0]?.latest.rule);
+    expect(versions.items[0]?.latest.measurementCount).toBeGreaterThanOrEqual(1);
+  });
 });
