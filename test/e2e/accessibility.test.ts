@@ -102,6 +102,8 @@ describe('accessibility', () => {
         expect(decodeURIComponent(new URL(page.url()).pathname)).toBe(`/patients/${patientId}`);
         await page.goto(`${stack.url}/upload`);
         await check('upload', () => page.getByRole('heading', { name: 'Earlier uploads' }).waitFor());
+        await page.goto(`${stack.url}/exports`);
+        await check('exports', () => page.getByRole('heading', { name: 'Exports' }).waitFor());
         await page.goto(`${stack.url}/admin/users?tab=all`);
         await check('users', () => page.getByRole('table', { name: 'All users' }).getByRole('row').nth(1).waitFor());
         await page.goto(`${stack.url}/admin/audit`);

@@ -19,6 +19,7 @@ import { RequireSession } from './session/RequireSession';
 // The signed-in pages load on first use: the sign-in page stays small and quick.
 const AuditPage = lazy(() => import('./admin/AuditPage').then((m) => ({ default: m.AuditPage })));
 const UsersPage = lazy(() => import('./admin/UsersPage').then((m) => ({ default: m.UsersPage })));
+const ExportsPage = lazy(() => import('./exports/ExportsPage').then((m) => ({ default: m.ExportsPage })));
 const PatientPage = lazy(() => import('./studies/PatientPage').then((m) => ({ default: m.PatientPage })));
 const StudyBrowserPage = lazy(() => import('./studies/StudyBrowserPage').then((m) => ({ default: m.StudyBrowserPage })));
 const StudyPage = lazy(() => import('./studies/StudyPage').then((m) => ({ default: m.StudyPage })));
@@ -47,6 +48,7 @@ export const router = createBrowserRouter([
       { path: '/studies/:studyUid/viewer', element: <RequireSession action="studies:read"><ViewerPage /></RequireSession> },
       { path: '/patients/:patientId', element: <RequireSession action="studies:read"><PatientPage /></RequireSession> },
       { path: '/subscriptions', element: <RequireSession action="subscriptions:manage"><SubscriptionsPage /></RequireSession> },
+      { path: '/exports', element: <RequireSession action="exports:read"><ExportsPage /></RequireSession> },
       { path: '/upload', element: <RequireSession action="uploads:create"><UploadPage /></RequireSession> },
       { path: '/uploads/:uploadId', element: <RequireSession action="uploads:read"><UploadDetailPage /></RequireSession> },
       { path: '/admin/users', element: <RequireSession action="users:read"><UsersPage /></RequireSession> },

@@ -22,6 +22,7 @@ interface NavItem {
 export const navItems: readonly NavItem[] = [
   { to: '/studies', label: 'Studies', action: 'studies:read' },
   { to: '/upload', label: 'Upload', action: 'uploads:create' },
+  { to: '/exports', label: 'Exports', action: 'exports:read' },
   { to: '/subscriptions', label: 'Subscriptions', action: 'subscriptions:manage' },
   { to: '/admin/users', label: 'Users', action: 'users:read' },
   { to: '/admin/audit', label: 'Audit log', action: 'audit:read' },

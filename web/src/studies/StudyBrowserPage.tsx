@@ -9,13 +9,14 @@ import { FormError } from '../pages/FormError';
 import { useSession } from '../session/SessionProvider';
 import { can } from '../session/permissions';
 import { SubscribeButton } from '../subscriptions/SubscribeButton';
+import { ExportButton } from '../exports/ExportButton';
 import { StudyFilters } from './StudyFilters';
 import { StudyTable } from './StudyTable';
 import { activeFilterCount, useStudyFilter } from './useStudyFilter';
 
 const pageSizes = ['25', '50', '100', '200'];
 
-/** The search a subscription keeps: the filters, without sorting and paging. */
+/** The search a subscription or an export keeps: the filters, without sorting and paging. */
 function subscriptionQuery(filter: StudyFilter): string {
   return studyFilterToQueryString({ ...filter, sort: studyFilterDefaults.sort, order: studyFilterDefaults.order, limit: studyFilterDefaults.limit, offset: 0 });
 }
@@ -53,7 +54,12 @@ export function StudyBrowserPage() {
           </Text>
           {studies.isFetching ? <Loader size="xs" aria-label="Loading" /> : null}
         </Group>
-        {can(me, 'subscriptions:manage') && activeFilterCount(filter) > 0 ? <SubscribeButton query={subscriptionQuery(filter)} /> : null}
+        <Group gap="xs">
+          {can(me, 'subscriptions:manage') && activeFilterCount(filter) > 0 ? <SubscribeButton query={subscriptionQuery(filter)} /> : null}
+          {can(me, 'exports:create') && studies.data ? (
+            <ExportButton query={subscriptionQuery(filter)} total={total} summary={activeFilterCount(filter) > 0 ? 'the current filters' : 'every study in the lake'} />
+          ) : null}
+        </Group>
       </Group>
       {error ? (
         <Alert color="yellow" title="This link has a filter we cannot read" role="alert">
