@@ -7,8 +7,11 @@ import { useQuery } from '@tanstack/react-query';
 import { IconEye } from '@tabler/icons-react';
 import { useEffect } from 'react';
 import { Link, useParams } from 'react-router';
+import { ReidentifyButton } from '../admin/ReidentifyButton';
 import { fetchStudy } from '../api/studies';
 import { FormError } from '../pages/FormError';
+import { useSession } from '../session/SessionProvider';
+import { can } from '../session/permissions';
 import { SeriesThumbnail } from './SeriesThumbnail';
 import { StudyAnnotations } from './StudyAnnotations';
 import { StudyReport } from './StudyReport';
@@ -28,6 +31,7 @@ function Fact({ label, children }: { label: string; children: React.ReactNode })
 }
 
 export function StudyPage() {
+  const { me } = useSession();
   const { studyUid = '' } = useParams();
   const study = useQuery({ queryKey: ['study', studyUid], queryFn: ({ signal }) => fetchStudy(studyUid, signal) });
   useEffect(() => {
@@ -69,9 +73,12 @@ export function StudyPage() {
             ))}
           </Group>
         </Stack>
-        <Button component={Link} to={viewerPath} size="md" leftSection={<IconEye size={18} />}>
-          Open viewer
-        </Button>
+        <Group gap="sm">
+          {can(me, 'phi:reidentify') ? <ReidentifyButton kind="study" id={s.studyInstanceUID} /> : null}
+          <Button component={Link} to={viewerPath} size="md" leftSection={<IconEye size={18} />}>
+            Open viewer
+          </Button>
+        </Group>
       </Group>
       <Paper withBorder p="md">
         <SimpleGrid cols={{ base: 2, sm: 4, lg: 8 }} spacing="md">
