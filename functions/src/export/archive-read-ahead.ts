@@ -23,10 +23,21 @@ export interface ReadAheadOptions {
   rangeBytes: number;
 }
 
+/** What one GET brought. */
+export interface FetchedPiece {
+  /** The bytes as they arrived (no concatenation). */
+  chunks: Buffer[];
+  /**
+   * Hex SHA-256 of the whole object as S3 stores it, when S3 keeps one
+   * (objects stored with a full-object SHA-256 checksum): the SDK has then
+   * checked these bytes against it while reading them (checksum mode on).
+   */
+  verifiedSha256: string | undefined;
+}
+
 /** One GET: the whole object or a byte range of it. */
 export interface Piece {
-  /** Resolves to the bytes as they arrived (no concatenation). */
-  readonly bytes: Promise<Buffer[]>;
+  readonly bytes: Promise<FetchedPiece>;
   readonly sizeBytes: number;
   /** Frees its share of the budget; call once the bytes are written. */
   release(): void;
@@ -48,7 +59,7 @@ interface PieceTask {
   whole: boolean;
   started: boolean;
   released: boolean;
-  resolve: (chunks: Buffer[]) => void;
+  resolve: (piece: FetchedPiece) => void;
   reject: (error: unknown) => void;
 }
 
@@ -68,7 +79,7 @@ export class ArchiveReadAhead {
     else for (let start = 0; start < sizeBytes; start += this.options.rangeBytes) ranges.push([start, Math.min(start + this.options.rangeBytes, sizeBytes)]);
     const pieces = ranges.map(([start, end]): Piece => {
       let task!: PieceTask;
-      const bytes = new Promise<Buffer[]>((resolve, reject) => {
+      const bytes = new Promise<FetchedPiece>((resolve, reject) => {
         task = { key, start, end, size: end - start, whole, started: false, released: false, resolve, reject };
       });
       // A piece nobody awaits any more (a stopped run) must not surface as an unhandled rejection.
@@ -125,30 +136,42 @@ export class ArchiveReadAhead {
       });
   }
 
-  private async fetch(task: PieceTask): Promise<Buffer[]> {
+  private async fetch(task: PieceTask): Promise<FetchedPiece> {
     const answer = await this.options.s3.send(
-      new GetObjectCommand({ Bucket: this.options.bucket, Key: task.key, ...(task.whole ? {} : { Range: `bytes=${task.start}-${task.end - 1}` }) }),
+      new GetObjectCommand({
+        Bucket: this.options.bucket,
+        Key: task.key,
+        // Whole objects: S3 answers its stored checksum and the SDK checks the bytes against it as they stream.
+        ...(task.whole ? { ChecksumMode: 'ENABLED' as const } : { Range: `bytes=${task.start}-${task.end - 1}` }),
+      }),
       { abortSignal: this.abort.signal },
     );
     const body = answer.Body as AsyncIterable<Uint8Array> | undefined;
     if (!body) throw new Error('S3 answered a GET without a body');
     const chunks: Buffer[] = [];
     let received = 0;
-    for await (const chunk of body) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      chunks.push(buffer);
-      received += buffer.length;
+    try {
+      for await (const chunk of body) {
+        const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        chunks.push(buffer);
+        received += buffer.length;
+      }
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('Checksum mismatch')) throw new ArchiveObjectChanged(task.key, 'its bytes do not match the checksum S3 stores');
+      throw error;
     }
-    if (received !== task.size) throw new ArchiveSizeMismatch(task.key, task.size, received);
-    return chunks;
+    if (received !== task.size) throw new ArchiveObjectChanged(task.key, `it has ${received} bytes where ${task.size} were expected`);
+    const stored = answer.ChecksumSHA256;
+    const fullObject = task.whole && stored !== undefined && !stored.includes('-') && answer.ChecksumType !== 'COMPOSITE';
+    return { chunks, verifiedSha256: fullObject ? Buffer.from(stored, 'base64').toString('hex') : undefined };
   }
 }
 
-/** The archive answered a different number of bytes than the frozen size: the object is not the one frozen. */
-export class ArchiveSizeMismatch extends Error {
-  constructor(readonly key: string, readonly expected: number, readonly received: number) {
-    super(`archive object has ${received} bytes where ${expected} were expected`);
-    this.name = 'ArchiveSizeMismatch';
+/** The archive answered other bytes than the frozen object's (size, or S3's own checksum): not the file frozen. */
+export class ArchiveObjectChanged extends Error {
+  constructor(readonly key: string, reason: string) {
+    super(`the archive object is not the one frozen: ${reason}`);
+    this.name = 'ArchiveObjectChanged';
   }
 }
 

@@ -27,6 +27,8 @@ export interface MultipartTarget {
 export class PartUploader {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Part buffers whose upload finished, filled again instead of allocating (no garbage of part size per part). */
+  private readonly spare: Buffer[] = [];
   private readonly inflight = new Set<Promise<void>>();
   private failure: unknown;
   private nextPartNumber: number;
@@ -81,7 +83,7 @@ export class PartUploader {
 
   /** The first `length` buffered bytes as one buffer; the rest stays buffered. */
   private take(length: number): Buffer {
-    const out = Buffer.allocUnsafe(length);
+    const out = length === this.partSizeBytes ? (this.spare.pop() ?? Buffer.allocUnsafe(length)) : Buffer.allocUnsafe(length);
     let filled = 0;
     while (filled < length) {
       const chunk = this.chunks[0] as Buffer;
@@ -118,6 +120,7 @@ export class PartUploader {
         this.signal ? { abortSignal: this.signal } : {},
       );
       if (!answer.ETag) throw new Error(`S3 answered part ${partNumber} without an ETag`);
+      if (body.length === this.partSizeBytes && this.spare.length < this.concurrency) this.spare.push(body);
       await this.onUploaded({ partNumber, etag: answer.ETag, checksumCrc32: answer.ChecksumCRC32, sizeBytes: body.length });
     })().catch((error: unknown) => {
       this.failure ??= error;

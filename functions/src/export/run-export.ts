@@ -25,8 +25,8 @@ import { annotationDocument } from '@medlake/shared/export/sr-observations';
 import type { DicomJson } from '@medlake/shared/dicom/dicom-json';
 import { ReportStore } from '../reports/report-store';
 import type { AuditLog } from '../adapters/audit-log';
-import type { ObjectRead } from './archive-read-ahead';
-import { ArchiveReadAhead, isMissingObject } from './archive-read-ahead';
+import type { FetchedPiece, ObjectRead } from './archive-read-ahead';
+import { ArchiveObjectChanged, ArchiveReadAhead, isMissingObject } from './archive-read-ahead';
 import { exportObjectKey, exportFileName } from './download-link';
 import { sendExportMessage } from './export-message';
 import type { NoticeContext } from './export-notice';
@@ -415,33 +415,40 @@ class ExportRun {
   private async writeDicom(writer: ZipWriter, item: ExportItem, read: ObjectRead, stored: number): Promise<void> {
     const expectedSha = item.sha256 as string;
     const pieces = read.pieces;
-    let first: Buffer[];
+    const changed = (detail: string): ExportFailure => ({ code: 'archive_object_changed', message: `The archived file is not the one frozen for this export (${detail}).` });
+    let first: FetchedPiece;
     try {
       first = await (pieces[0] as (typeof pieces)[number]).bytes;
     } catch (error) {
       for (const piece of pieces) piece.release();
       if (isMissingObject(error)) return this.leaveOut(writer, item, stored, { code: 'archive_object_missing', message: 'The archive no longer holds this file.' });
-      if ((error as Error).name === 'ArchiveSizeMismatch') return this.leaveOut(writer, item, stored, { code: 'archive_object_changed', message: 'The archived file is not the one frozen for this export (size differs).' });
+      if (error instanceof ArchiveObjectChanged) return this.leaveOut(writer, item, stored, changed('its bytes differ'));
       throw error;
     }
-    const hash = createHash('sha256');
     if (pieces.length === 1) {
-      for (const chunk of first) hash.update(chunk);
-      if (hash.digest('hex') !== expectedSha) {
-        pieces[0]?.release();
-        return this.leaveOut(writer, item, stored, { code: 'archive_object_changed', message: 'The archived file is not the one frozen for this export (sha256 differs).' });
+      // S3's stored SHA-256, already checked by the SDK against these bytes, saves hashing them again.
+      let sha = first.verifiedSha256;
+      if (sha === undefined) {
+        const hash = createHash('sha256');
+        for (const chunk of first.chunks) hash.update(chunk);
+        sha = hash.digest('hex');
       }
-      const entry = await writer.addWhole(item.path, first, this.entryOptions());
+      if (sha !== expectedSha) {
+        pieces[0]?.release();
+        return this.leaveOut(writer, item, stored, changed('sha256 differs'));
+      }
+      const entry = await writer.addWhole(item.path, first.chunks, this.entryOptions());
       pieces[0]?.release();
       this.finished(item, entry, null);
       return;
     }
     // A large file streams piece by piece; its checksum is known only at the end, when the entry is written.
+    const hash = createHash('sha256');
     async function* chunks(): AsyncIterable<Buffer> {
       for (let i = 0; i < pieces.length; i++) {
         const piece = pieces[i] as (typeof pieces)[number];
-        const bytes = i === 0 ? first : await piece.bytes;
-        for (const chunk of bytes) {
+        const fetched = i === 0 ? first : await piece.bytes;
+        for (const chunk of fetched.chunks) {
           hash.update(chunk);
           yield chunk;
         }
@@ -453,7 +460,7 @@ class ExportRun {
       entry = await writer.addStream(item.path, chunks(), { ...this.entryOptions(), maxUncompressedBytes: item.sizeBytes as number });
     } catch (error) {
       for (const piece of pieces) piece.release();
-      if (isMissingObject(error) || (error as Error).name === 'ArchiveSizeMismatch') {
+      if (isMissingObject(error) || error instanceof ArchiveObjectChanged) {
         throw new ExportFailed({ code: 'archive_changed', message: 'A large file changed in the archive while it was being exported. Run the export again.' });
       }
       throw error;
