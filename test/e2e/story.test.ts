@@ -13,7 +13,7 @@ import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-cor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDicom } from '../fixtures/dicomweb/lake';
 import type { GeneratedInstance } from '../fixtures/dicomweb/lake';
-import type { TestStack } from '../support/local-stack';
+import type { OutboxMail, TestStack } from '../support/local-stack';
 import { startTestStack, testAdmin } from '../support/local-stack';
 import { collectPageErrors, ensureWebBuild, launchChromium, snapshot } from './support/browser';
 import { pixelStats } from './support/pixels';
@@ -274,5 +274,41 @@ describe('end to end, in Chromium', () => {
     await drawn.waitFor({ timeout: 15_000 });
     expect(lengthOf((await drawn.textContent()) as string)).toBe(lengthOf(measured));
     await snapshot(page, '13-measurement-back');
+  });
+  it('they sign out, and reset a forgotten password with the emailed code', async () => {
+    await page.getByRole('button', { name: `${physician.email}, account menu` }).click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/sign-in/);
+    await page.goto(`${stack.url}/studies`);
+    await page.waitForURL(/\/sign-in\?next=%2Fstudies/);
+
+    const mailsBefore = (await stack.outbox()).filter((m) => m.to.includes(physician.email)).length;
+    await page.getByRole('link', { name: 'Forgot password?' }).click();
+    await page.getByRole('textbox', { name: 'Email' }).fill(physician.email);
+    await page.getByRole('button', { name: 'Email me a code' }).click();
+    await page.waitForURL(/\/reset-password\?/);
+    // The newest email to them is the reset code.
+    let mail: OutboxMail | undefined;
+    await expect
+      .poll(async () => {
+        const mine = (await stack.outbox()).filter((m) => m.to.includes(physician.email));
+        mail = mine.length > mailsBefore ? mine.at(-1) : undefined;
+        return Boolean(mail);
+      }, { timeout: 10_000 })
+      .toBe(true);
+    const code = /\b(\d{6})\b/.exec(mail?.text ?? '')?.[1] as string;
+    expect(code).toBeDefined();
+    const newPassword = 'New-reading-room-8!';
+    await page.getByRole('textbox', { name: 'Code' }).fill(code);
+    await page.getByRole('textbox', { name: /^New password/ }).fill(newPassword);
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.waitForURL(/\/sign-in\?notice=reset/);
+    await page.getByRole('textbox', { name: 'Password' }).fill(physician.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('The email or password is wrong.').waitFor();
+    await page.getByRole('textbox', { name: 'Password' }).fill(newPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/studies$/);
+    await snapshot(page, '14-signed-in-again');
   });
 });
