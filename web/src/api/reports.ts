@@ -34,3 +34,14 @@ export const fetchReportVersions = (study: string, signal?: AbortSignal) =>
 
 /** A new version (scrubbed by the lake before it is stored). */
 export const saveReport = (study: string, text: string, reason?: string) => api<ReportVersion & { unchanged: boolean }>(reportPath(study), { method: 'PUT', body: { text, reason: reason || undefined } });
+
+export interface ReportHit {
+  studyInstanceUID: string;
+  version: number;
+  score: number;
+  /** The report around the matches; `match` segments are the matched words (typo-tolerant). */
+  highlights: { text: string; match: boolean }[];
+}
+
+export const searchReports = (q: string, limit: number, signal?: AbortSignal) =>
+  api<{ query: string; total: number; items: ReportHit[] }>('/api/reports/search', { query: { q, limit }, signal });

@@ -1,9 +1,10 @@
 /** The study browser: filters, the worklist, paging with the total. */
 import { Alert, Button, Group, Loader, Pagination, Select, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import type { StudyFilter } from '@medlake/shared/query/study-filter';
 import { studyFilterDefaults, studyFilterToQueryString } from '@medlake/shared/query/study-filter';
+import { searchReports } from '../api/reports';
 import { searchStudies } from '../api/studies';
 import { FormError } from '../pages/FormError';
 import { useSession } from '../session/SessionProvider';
@@ -32,6 +33,14 @@ export function StudyBrowserPage() {
     staleTime: 0,
     refetchInterval: 60_000,
   });
+  // Where the search words matched in reports, to show beside the studies they found.
+  const reportHits = useQuery({
+    queryKey: ['report-hits', filter.q],
+    queryFn: ({ signal }) => searchReports(filter.q ?? '', 200, signal),
+    enabled: Boolean(filter.q) && can(me, 'reports:read'),
+    staleTime: 60_000,
+  });
+  const highlights = useMemo(() => new Map((reportHits.data?.items ?? []).map((hit) => [hit.studyInstanceUID, hit.highlights])), [reportHits.data]);
   useEffect(() => {
     document.title = 'Studies · medlake';
   }, []);
@@ -71,7 +80,7 @@ export function StudyBrowserPage() {
       ) : null}
       <StudyFilters filter={filter} change={change} reset={reset} />
       <FormError error={studies.error} title="Could not load the studies" />
-      <StudyTable items={studies.data?.items ?? []} filter={filter} onSort={(sort, order) => change({ sort, order })} loading={studies.isPending} />
+      <StudyTable items={studies.data?.items ?? []} filter={filter} onSort={(sort, order) => change({ sort, order })} loading={studies.isPending} reportHighlights={filter.q ? highlights : undefined} />
       <Group justify="space-between">
         <Text size="sm" c="dimmed">
           {total > 0 ? `${first.toLocaleString()}–${last.toLocaleString()} of ${total.toLocaleString()}` : ''}

@@ -3,7 +3,7 @@
  * of a study one click (or Enter) away. Rows link to the study; the patient
  * links to their timeline.
  */
-import { ActionIcon, Anchor, Badge, Center, Group, Loader, ScrollArea, Table, Text, Tooltip, UnstyledButton } from '@mantine/core';
+import { ActionIcon, Anchor, Badge, Center, Group, Loader, Mark, ScrollArea, Table, Text, Tooltip, UnstyledButton } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { IconCheck, IconChevronDown, IconChevronRight, IconChevronUp, IconSelector } from '@tabler/icons-react';
 import type { StudyFilter, StudySort } from '@medlake/shared/query/study-filter';
@@ -55,7 +55,30 @@ function SeriesStrip({ study }: { study: string }) {
   );
 }
 
-export function StudyTable({ items, filter, onSort, loading }: { items: StudySummary[]; filter: StudyFilter; onSort: (sort: StudySort, order: 'asc' | 'desc') => void; loading: boolean }) {
+/** The words of a report that matched the search, in their context. */
+function ReportSnippet({ segments }: { segments: { text: string; match: boolean }[] }) {
+  return (
+    <Text size="xs" c="dimmed" lineClamp={2} mt={2}>
+      <span style={{ position: 'absolute', left: -9999 }}>Report: </span>
+      {segments.map((segment, i) => (segment.match ? <Mark key={i}>{segment.text}</Mark> : <span key={i}>{segment.text}</span>))}
+    </Text>
+  );
+}
+
+export function StudyTable({
+  items,
+  filter,
+  onSort,
+  loading,
+  reportHighlights,
+}: {
+  items: StudySummary[];
+  filter: StudyFilter;
+  onSort: (sort: StudySort, order: 'asc' | 'desc') => void;
+  loading: boolean;
+  /** Report matches of the text search, by study. */
+  reportHighlights?: ReadonlyMap<string, { text: string; match: boolean }[]>;
+}) {
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const toggle = (uid: string) =>
     setOpen((current) => {
@@ -98,7 +121,7 @@ export function StudyTable({ items, filter, onSort, loading }: { items: StudySum
                       {expanded ? <IconChevronDown size={16} /> : <IconChevronRight size={16} />}
                     </ActionIcon>
                   </Table.Td>
-                  <Table.Td>
+                  <Table.Td style={{ whiteSpace: 'nowrap' }}>
                     <Tooltip label={study.patientId}>
                       <Anchor component={Link} to={`/patients/${encodeURIComponent(study.patientId)}`} ff="monospace" size="sm">
                         {shortId(study.patientId)}
@@ -130,6 +153,7 @@ export function StudyTable({ items, filter, onSort, loading }: { items: StudySum
                     <Anchor component={Link} to={studyPath} size="sm" fw={500}>
                       {study.description || 'Untitled study'}
                     </Anchor>
+                    {reportHighlights?.get(study.studyInstanceUID) ? <ReportSnippet segments={reportHighlights.get(study.studyInstanceUID) ?? []} /> : null}
                   </Table.Td>
                   <Table.Td>
                     <Text size="sm">{study.bodyParts.join(', ') || '–'}</Text>
