@@ -306,6 +306,36 @@ describe('selection and options', () => {
     expect(read.map((e) => e.name).filter((n) => n.includes('/annotations/'))).toHaveLength(1);
   });
 
+  it('exports the labels and the annotation history: labels.csv, each SR with its set version and measurements', async () => {
+    const study = studies[0] as (typeof studies)[number];
+    expect((await stack.request('/api/labels/vocabulary', { token: admin.idToken, json: { code: 'nodule', display: 'Pulmonary nodule' } })).status).toBe(201);
+    expect((await stack.request(`/api/studies/${study.uid}/labels`, { method: 'PUT', token: annotator.idToken, json: { labels: [{ code: 'nodule' }] } })).status).toBe(201);
+    const image = [...(await indexRows([study.uid])).values()].find((r) => !r.sop_class_uid.startsWith('1.2.840.10008.5.1.4.1.1.88.')) as IndexRow;
+    const saved = await stack.request(`/api/studies/${study.uid}/annotations`, {
+      token: annotator.idToken,
+      json: { name: 'Reading 1', measurements: [{ tool: 'Length', value: 7.5, image: { sopInstanceUID: image.sop_uid }, coordinates: { graphicType: 'POLYLINE', graphicData: [1, 1, 5, 5] } }] },
+    });
+    expect(saved.status, saved.text).toBe(201);
+    const done = await exportAndWait({ studies: [study.uid], options: { labels: true } });
+    expect(done.state).toBe('done');
+    const entries = new Map((await readZip((await downloadZip(stack, researcher.idToken, done.exportId)).zip)).map((e) => [e.name, e.bytes]));
+    const labels = (entries.get('labels.csv') as Buffer).toString('utf8').split('\r\n');
+    expect(labels[0]).toBe('studyInstanceUID,seriesInstanceUID,sopInstanceUID,label,value,author,createdAt');
+    expect(labels[1]).toMatch(new RegExp(`^${study.uid.replace(/\./g, '\\.')},,,nodule,,${annotator.email.replace(/\./g, '\\.')},`));
+    const documents = [...entries].filter(([name]) => name.includes('/annotations/')).map(([, bytes]) => JSON.parse(bytes.toString('utf8')));
+    const reading = documents.find((d) => d.annotationSet?.name === 'Reading 1');
+    expect(reading).toMatchObject({ annotationSet: { version: 1, current: true, author: annotator.email }, studyInstanceUID: study.uid });
+    expect(reading.measurements[0]).toMatchObject({ tool: 'Length', value: 7.5, image: { sopInstanceUID: image.sop_uid } });
+    // An SR uploaded with the images is no version of a set: measurements read from the SR itself, every content item in observations.
+    const uploaded = documents.find((d) => d.annotationSet === null);
+    if (uploaded) {
+      expect(Array.isArray(uploaded.measurements)).toBe(true);
+      expect(uploaded.observations.find((o: { valueType: string }) => o.valueType === 'NUM')).toMatchObject({ value: 12.5, unit: { code: 'mm' } });
+    }
+    const rows = parseManifestCsv((entries.get('manifest.csv') as Buffer).toString('utf8'));
+    expect(rows.find((r) => r.kind === 'labels')).toMatchObject({ path: 'labels.csv', sha256: sha256(entries.get('labels.csv') as Buffer) });
+  });
+
   it('refuses what it cannot do, with readable reasons', async () => {
     const cases: [unknown, number, string][] = [
       [{}, 400, 'selection_required'],
@@ -313,7 +343,6 @@ describe('selection and options', () => {
       [{ filter: 'modality=C T!' }, 400, 'invalid_parameter'],
       [{ studies: ['2.25.1'] }, 400, 'unknown_studies'],
       [{ studies: ['not a uid'] }, 400, 'invalid_request'],
-      [{ studies: [studies[0]?.uid], options: { labels: true } }, 400, 'labels_unavailable'],
       [{ studies: [studies[0]?.uid], options: { layout: 'by-date' } }, 400, 'invalid_request'],
       [{ filter: { dateFrom: '1900-01-01', dateTo: '1900-01-02' } }, 422, 'empty_selection'],
       [{ studies: [studies[0]?.uid], options: { maxSizeBytes: 1000 } }, 422, 'export_too_large'],

@@ -26,7 +26,6 @@ import { downloadPath } from '../export/export-notice';
 import type { ExportEstimate, ExportRecord, StoredSelection } from '../export/export-records';
 import { ExportRecords } from '../export/export-records';
 import { exportSettings } from '../export/export-settings';
-import { labelSource } from '../export/label-source';
 import { HttpError, badRequest, conflict, notFound } from '../http/errors';
 import type { HttpRequest, Route } from '../http/router';
 import { requirePrincipal, route } from '../http/router';
@@ -236,7 +235,6 @@ export const exportRoutes: Route[] = [
         if (unknown.length > 0) throw badRequest('unknown_studies', `${unknown.length} of the listed studies ${unknown.length === 1 ? 'is' : 'are'} not in the lake.`, { unknown: unknown.slice(0, 20) });
       }
       const options: ExportOptions = { ...defaultExportOptions, ...Object.fromEntries(Object.entries(request.body.options ?? {}).filter(([, v]) => v !== undefined)) };
-      if (options.labels && !labelSource()) throw badRequest('labels_unavailable', 'Labels cannot be exported yet: they are not stored in the lake. Ask again without "labels".');
       const selection = { filter: filter ?? null, studies };
       const estimate = await estimateOf(selection, options);
       if (estimate.studies === 0) throw new HttpError(422, 'empty_selection', 'No study with images matches this selection: there is nothing to export.');

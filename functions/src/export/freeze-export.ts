@@ -13,16 +13,17 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { annotationSopClassSql, isAnnotationSopClass } from '@medlake/shared/export/export-options';
 import { exportedInstancesSql, selectedStudiesSql } from '@medlake/shared/export/export-selection-sql';
-import type { ExportLabel } from '@medlake/shared/export/labels-csv';
+import type { AnnotationSetVersion } from '@medlake/shared/export/sr-observations';
 import type { DeidCode, DeidSummary } from '@medlake/shared/export/readme';
 import { annotationPath, dicomPath, estimateZipBytes, labelsCsvPath, manifestCsvPath, manifestJsonPath, readmePath, reportPath } from '@medlake/shared/export/zip-layout';
 import { SqlParameters } from '@medlake/shared/query/sql';
 import { studyFilterFromJson } from '@medlake/shared/query/study-filter';
+import { annotationVersionsForExport, labelRowsForExport } from '../annotations/annotation-export';
 import { ReportStore } from '../reports/report-store';
 import type { ExportFailure, ExportRecord, ItemKind, ZipPlan } from './export-records';
 import type { ExportSettings } from './export-settings';
 import { maxPartCount } from './export-settings';
-import { labelSource } from './label-source';
+import type { FrozenAnnotation } from './frozen-annotation';
 
 const MiB = 1024 * 1024;
 const fetchRows = 1000;
@@ -211,11 +212,18 @@ async function freezeSelection(client: pg.PoolClient, record: ExportRecord, inse
         });
       }
     }
+    // Which annotation set version each SR is in the lake's history (matched by its archived object), with its measurements.
+    const versions = study.annotations.length ? await annotationVersionsForExport([study.uid], { all: true }, client) : [];
     for (const sr of study.annotations) {
+      const version = versions.find((v) => v.archiveKey === sr.archive_key);
+      const set: AnnotationSetVersion | null = version
+        ? { setId: version.setId, name: version.name, version: version.version, current: version.current, parentVersion: version.parentVersion, author: version.author, createdAt: version.createdAt, message: version.message }
+        : null;
+      const frozen: FrozenAnnotation = { sr: sr.document as FrozenAnnotation['sr'], set, measurements: version?.document ?? null };
       await inserter.add({
         ...generated('annotation', annotationPath(options.layout, { patientId: sr.patient_id, studyUid: sr.study_uid, seriesUid: sr.series_uid, sopUid: sr.sop_uid })),
         patientId: sr.patient_id, studyUid: sr.study_uid, studyDate: sr.study_date, seriesUid: sr.series_uid, seriesNumber: sr.series_number, modality: sr.modality,
-        sopUid: sr.sop_uid, sopClassUid: sr.sop_class_uid, instanceNumber: sr.instance_number, document: sr.document,
+        sopUid: sr.sop_uid, sopClassUid: sr.sop_class_uid, instanceNumber: sr.instance_number, document: frozen,
       });
     }
   };
@@ -242,10 +250,8 @@ async function freezeSelection(client: pg.PoolClient, record: ExportRecord, inse
   await closeStudy();
   await client.query('CLOSE export_freeze');
   if (options.labels) {
-    const source = labelSource();
-    if (!source) throw new Error('labels were asked for but no label source is registered');
-    const labels: ExportLabel[] = await source.labelsOf(client, studies);
-    await inserter.add({ ...generated('labels', labelsCsvPath), document: labels });
+    // The labels as they are now, kept with the list: a resumed or re-run export writes the same labels.csv.
+    await inserter.add({ ...generated('labels', labelsCsvPath), document: await labelRowsForExport(studies, client) });
   }
   await addTrailingFiles(inserter);
   return { dicom };

@@ -21,13 +21,13 @@ import type { ExportLabel } from '@medlake/shared/export/labels-csv';
 import type { ManifestKind, ManifestRow } from '@medlake/shared/export/manifest';
 import { manifestCsvHeader, manifestCsvRow, manifestJsonHead, manifestJsonRow, manifestJsonTail } from '@medlake/shared/export/manifest';
 import { exportReadme } from '@medlake/shared/export/readme';
-import { annotationDocument } from '@medlake/shared/export/sr-observations';
-import type { DicomJson } from '@medlake/shared/dicom/dicom-json';
 import { ReportStore } from '../reports/report-store';
 import type { AuditLog } from '../adapters/audit-log';
 import type { FetchedPiece, ObjectRead } from './archive-read-ahead';
 import { ArchiveObjectChanged, ArchiveReadAhead, isMissingObject } from './archive-read-ahead';
 import { exportObjectKey, exportFileName } from './download-link';
+import type { FrozenAnnotation } from './frozen-annotation';
+import { annotationJson } from './frozen-annotation';
 import { sendExportMessage } from './export-message';
 import type { NoticeContext } from './export-notice';
 import { noticeDone, noticeFailed } from './export-notice';
@@ -373,7 +373,7 @@ class ExportRun {
         return;
       }
       case 'annotation':
-        return this.writeGenerated(writer, item, `${JSON.stringify(annotationDocument(item.document as DicomJson), null, 2)}\n`);
+        return this.writeGenerated(writer, item, annotationJson(item.document as FrozenAnnotation));
       case 'labels':
         return this.writeGenerated(writer, item, labelsCsv((item.document ?? []) as ExportLabel[]));
       case 'manifest-csv':

@@ -1,8 +1,7 @@
 /**
- * labels.csv of an export: one row per label placed on a study, series or
- * instance. Labels arrive with the annotation work; a label source of the
- * export worker (functions/src/export/label-source.ts) hands rows of this
- * shape over when the export is frozen.
+ * labels.csv of an export: one row per label currently placed on a study,
+ * one of its series or instances (functions/src/annotations/annotation-export.ts
+ * answers them in this shape when the export is frozen).
  */
 import { csvLine } from './manifest';
 

@@ -1,11 +1,16 @@
 /**
  * An annotation SR as JSON a researcher can read without a DICOM toolkit:
- * the document's identity and flags, its content tree flattened into
- * observations (each with the path of concept names from the document title
- * down, its value, UCUM unit or code, and the images it refers to), and the
- * SR's own DICOM JSON (PS3.18 F.2) next to it, complete. Tags by PS3.3
- * C.17.3 (SR Document Content) and C.18 (content item macros).
+ * the document's identity and flags; the annotation set and version it is
+ * in the lake (name, version, author, time, message), when it is one; its
+ * measurements in the lake's annotation model (shared/src/annotations, the
+ * same JSON the annotation API answers) for TID 1500 measurement reports; its
+ * whole content tree flattened into observations (each with the path of
+ * concept names from the document title down, its value, UCUM unit or code,
+ * and the images it refers to), whatever its template; and the SR's own
+ * DICOM JSON (PS3.18 F.2), complete. Tags by PS3.3 C.17.3 (SR Document
+ * Content) and C.18 (content item macros).
  */
+import type { AnnotationDocument as Measurements } from '../annotations/annotation-document';
 import type { DicomJson, DicomJsonAttribute, DicomJsonPersonName } from '../dicom/dicom-json';
 
 const tags = {
@@ -72,6 +77,19 @@ export interface SrObservation {
   frameOfReferenceUID?: string;
 }
 
+/** The annotation set version an SR instance is, in the lake's annotation history. */
+export interface AnnotationSetVersion {
+  setId: string;
+  name: string;
+  version: number;
+  /** The set's latest version when the export was frozen. */
+  current: boolean;
+  parentVersion: number | null;
+  author: string | null;
+  createdAt: string;
+  message: string | null;
+}
+
 export interface AnnotationDocument {
   sopInstanceUID: string | null;
   seriesInstanceUID: string | null;
@@ -82,6 +100,8 @@ export interface AnnotationDocument {
   contentTime: string | null;
   completionFlag: string | null;
   verificationFlag: string | null;
+  annotationSet?: AnnotationSetVersion | null;
+  measurements?: Measurements['measurements'] | null;
   observations: SrObservation[];
   dicom: DicomJson;
 }
@@ -185,7 +205,13 @@ export function srObservations(sr: DicomJson): SrObservation[] {
   return out;
 }
 
-export function annotationDocument(sr: DicomJson): AnnotationDocument {
+/**
+ * The JSON of an annotation SR in an export. `set` and `measurements` come
+ * from the lake's annotation history when the SR is a version there (or
+ * measurements read from the SR itself, for a measurement report that came
+ * another way); null when neither applies.
+ */
+export function annotationDocument(sr: DicomJson, extra?: { set: AnnotationSetVersion | null; measurements: Measurements | null }): AnnotationDocument {
   return {
     sopInstanceUID: text(sr, tags.sopInstanceUid),
     seriesInstanceUID: text(sr, tags.seriesInstanceUid),
@@ -196,6 +222,7 @@ export function annotationDocument(sr: DicomJson): AnnotationDocument {
     contentTime: text(sr, tags.contentTime),
     completionFlag: text(sr, tags.completionFlag),
     verificationFlag: text(sr, tags.verificationFlag),
+    ...(extra ? { annotationSet: extra.set, measurements: extra.measurements?.measurements ?? null } : {}),
     observations: srObservations(sr),
     dicom: sr,
   };
