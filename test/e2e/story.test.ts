@@ -6,7 +6,7 @@
  * length, save it as DICOM SR and find it again after a reload.
  * Screenshots of every step: test-results/e2e/.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
@@ -151,6 +151,25 @@ describe('end to end, in Chromium', () => {
     await expect(page.getByText(`${series.length} of ${series.length} files sent`).isVisible()).resolves.toBe(true);
     await expect(page.getByRole('table', { name: 'Files' }).getByText('accepted').count()).resolves.toBe(series.length);
     await snapshot(page, '07-uploaded');
+  });
+
+  it('a file dropped again onto the page is reported as already in the lake, and a non-DICOM file as rejected', { timeout: 90_000 }, async () => {
+    // A real drop event carrying files, as the browser sends it when files are dragged from the desktop.
+    const again = readFileSync(series[0]?.path as string).toString('base64');
+    await page.evaluate(`(() => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(again)}), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'again.dcm', { type: 'application/dicom' }));
+      transfer.items.add(new File(['just some notes'], 'notes.txt', { type: 'text/plain' }));
+      const zone = document.querySelector('[aria-label="Drop DICOM files, folders or zips here"]');
+      for (const type of ['dragenter', 'dragover', 'drop']) zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+    })()`);
+    const results = page.getByLabel('Ingest results');
+    await results.getByText('1 already in the lake').waitFor({ timeout: 60_000 });
+    await results.getByText('1 rejected').waitFor({ timeout: 60_000 });
+    const rejected = page.getByRole('table', { name: 'Files' }).getByRole('row', { name: /notes\.txt/ });
+    await expect(rejected.textContent()).resolves.toMatch(/rejected/);
+    await snapshot(page, '07b-dropped-again');
   });
 
   it('the study appears in the browser, with its series thumbnail', async () => {
