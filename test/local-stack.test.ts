@@ -28,6 +28,8 @@ beforeAll(async () => {
     queueHandlers: { ingest: recordingHandler, export: false, notify: false },
     // Failed messages come back after one second, so retries and the DLQ are quick to observe.
     queueSettings: { ingest: { visibilityTimeoutSeconds: 1 } },
+    // Two function instances at most, whatever the machine's cores (the scaling test below).
+    queueConcurrency: { ingest: 2 },
   });
 });
 
@@ -222,6 +224,29 @@ describe('SQS batches, as Lambda handles them', () => {
     await stack.waitForIngestIdle({ queues: ['ingest'] });
     expect(sentBodies('after-poison')).toEqual([{ tag: 'after-poison', receiveCount: '1' }]);
   });
+
+  it('a backlog scales out to a second function instance (a process of its own) and batches run at once, each message once', async () => {
+    expect(stack.pollers.ingest?.status()).toMatchObject({ instances: 1, inFlight: 0 });
+    const tags = Array.from({ length: 60 }, (_, i) => `backlog-${i}`);
+    for (let i = 0; i < tags.length; i += 10) {
+      await stack.sqs.send(new SendMessageBatchCommand({
+        QueueUrl: stack.queues.ingest.url,
+        Entries: tags.slice(i, i + 10).map((tag, j) => ({ Id: String(j), MessageBody: JSON.stringify({ tag, holdMs: 400 }) })),
+      }));
+    }
+    await stack.waitForIngestIdle({ queues: ['ingest'], timeoutMs: 30_000 });
+    expect(sentBodies('backlog-').map((s) => s.tag).sort()).toEqual([...tags].sort());
+    expect(sentBodies('backlog-').every((s) => s.receiveCount === '1')).toBe(true);
+    const batches = recordedInvocations().filter((i) => i.event.Records.some((r) => r.body.includes('backlog-')));
+    const pids = new Set(batches.map((b) => b.pid));
+    expect(pids.size).toBe(2);
+    expect(pids.has(process.pid)).toBe(false);
+    // Two batches in flight at the same moment: one started before the other's hold was over.
+    const starts = batches.map((b) => b.startedAt).sort((a, b) => a - b);
+    expect(starts.some((start, i) => i > 0 && start - (starts[i - 1] as number) < 400)).toBe(true);
+    expect(stack.pollers.ingest?.status().instances).toBe(2);
+    expect(stack.processIds().functions.filter((f) => f.queue === 'ingest')).toHaveLength(2);
+  });
 });
 
 describe('uploads through the front door (S3_PUBLIC_ENDPOINT)', () => {
@@ -338,25 +363,25 @@ describe('a stack that cannot start', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const { startLocalStack } = await import('@medlake/local/stack');
-    const cognitoChildren = () =>
+    const componentChildren = () =>
       readdirSync('/proc')
         .filter((entry) => /^\d+$/.test(entry))
         .filter((pid) => {
           try {
             const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-            return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cognito-local');
+            return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && /cognito-local|aws-emulator-service/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
           } catch {
             return false;
           }
         });
-    const before = cognitoChildren();
+    const before = componentChildren();
     const dir = mkdtempSync(join(tmpdir(), 'medlake-broken-'));
     try {
       // The database fails while the emulators are starting: they must be stopped, not orphaned.
       await expect(
         startLocalStack({ dataDir: dir, port: 0, componentPorts: { aws: 0, cognito: 0 }, databaseUrl: 'postgres://nobody:nothing@127.0.0.1:1/none', setProcessEnv: false }),
       ).rejects.toMatchObject({ name: 'LocalStackError', code: 'database_unreachable', message: expect.stringMatching(/^The PostgreSQL in DATABASE_URL cannot be reached/) });
-      expect(cognitoChildren()).toEqual(before);
+      expect(componentChildren()).toEqual(before);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

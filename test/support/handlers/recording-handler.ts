@@ -8,6 +8,7 @@
  *   {"fail": "always"}      → reported in batchItemFailures every time
  *   {"fail": "first"}       → reported on its first receive only
  *   {"throw": true}         → the whole invocation throws
+ *   {"holdMs": 300}         → the invocation takes that long (concurrency tests)
  * S3 event messages (anything else) succeed.
  */
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +19,9 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 export interface Invocation {
   event: SQSEvent;
   remainingMs: number;
+  /** The function instance (process) that ran it. */
+  pid: number;
+  startedAt: number;
 }
 
 if (!process.env.MEDLAKE_RECORDING_FILE) {
@@ -34,10 +38,12 @@ export function recordedInvocations(): Invocation[] {
   return readFileSync(recordingFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Invocation);
 }
 
-function instruction(body: string): { fail?: 'always' | 'first'; throw?: boolean } {
+interface Instruction { fail?: 'always' | 'first'; throw?: boolean; holdMs?: number }
+
+function instruction(body: string): Instruction {
   try {
     const parsed = JSON.parse(body) as unknown;
-    return typeof parsed === 'object' && parsed !== null ? (parsed as { fail?: 'always' | 'first'; throw?: boolean }) : {};
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Instruction) : {};
   } catch {
     return {};
   }
@@ -45,8 +51,10 @@ function instruction(body: string): { fail?: 'always' | 'first'; throw?: boolean
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // One appending write per invocation: lines of concurrent instances do not interleave.
-  appendFileSync(recordingFile, `${JSON.stringify({ event, remainingMs: context.getRemainingTimeInMillis() } satisfies Invocation)}\n`);
+  appendFileSync(recordingFile, `${JSON.stringify({ event, remainingMs: context.getRemainingTimeInMillis(), pid: process.pid, startedAt: Date.now() } satisfies Invocation)}\n`);
   if (event.Records.some((r) => instruction(r.body).throw)) throw new Error('recording handler asked to throw');
+  const holdMs = Math.max(0, ...event.Records.map((r) => instruction(r.body).holdMs ?? 0));
+  if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
   const failures = event.Records.filter((r) => {
     const { fail } = instruction(r.body);
     return fail === 'always' || (fail === 'first' && r.attributes.ApproximateReceiveCount === '1');
