@@ -150,6 +150,10 @@ describe('front door static files', () => {
   it('serves the SPA, its assets, and index.html for client routes', async () => {
     expect(await (await fetch(`${echoDoor.url}/`)).text()).toContain('<title>spa</title>');
     expect(await (await fetch(`${echoDoor.url}/studies/123`)).text()).toContain('<title>spa</title>');
+    // A UID's dotted digits are not a file extension: a shared study link loads the app.
+    const uidLink = await fetch(`${echoDoor.url}/studies/2.25.331986432117402301185113474302093587`);
+    expect(uidLink.status).toBe(200);
+    expect(await uidLink.text()).toContain('<title>spa</title>');
     const js = await fetch(`${echoDoor.url}/assets/app.js`);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
     expect((await fetch(`${echoDoor.url}/assets/missing.js`)).status).toBe(404);

@@ -403,6 +403,17 @@ const notBuiltPage = (what: string) => `<!doctype html><html><head><meta charset
 <body style="font-family: system-ui, sans-serif; margin: 3rem"><h1>medlake</h1>
 <p>The ${what === 'viewer' ? 'OHIF viewer' : 'web app'} is not built yet${what === 'viewer' ? '' : ' (build it in <code>web/</code>)'}. The API answers under <a href="/api/health">/api/health</a>.</p></body></html>`;
 
+/**
+ * Unknown paths that do not name a file are client-side routes, answered by
+ * the app's index.html. A file ends in an extension starting with a letter,
+ * so DICOM UIDs in paths (/studies/2.25.123…: digits and dots) stay routes:
+ * the same rule as CloudFront's SPA routing function (infra/src/edge-functions.ts).
+ */
+export function isClientRoute(pathname: string): boolean {
+  const last = pathname.slice(pathname.lastIndexOf('/') + 1);
+  return !/\.[A-Za-z][A-Za-z0-9]*$/.test(last) || extname(last) === '.html';
+}
+
 async function serveStatic(res: ServerResponse, req: IncomingMessage, root: string | undefined, pathname: string, what: 'web' | 'viewer'): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }, 'Method Not Allowed');
   const head = req.method === 'HEAD';
@@ -418,8 +429,7 @@ async function serveStatic(res: ServerResponse, req: IncomingMessage, root: stri
   const file = resolve(base, `.${decoded}`);
   if (file !== base && !file.startsWith(base + sep)) return send(res, 404, { 'content-type': 'text/plain' }, 'Not Found');
   const found = await stat(file).then((s) => (s.isFile() ? file : s.isDirectory() && existsSync(join(file, 'index.html')) ? join(file, 'index.html') : undefined)).catch(() => undefined);
-  // Unknown paths without an extension are client-side routes: the app's index.html answers them.
-  const chosen = found ?? (extname(decoded) === '' || extname(decoded) === '.html' ? index : undefined);
+  const chosen = found ?? (isClientRoute(decoded) ? index : undefined);
   if (!chosen) return send(res, 404, { 'content-type': 'text/plain' }, 'Not Found');
   const content = await readFile(chosen);
   const type = contentTypes[extname(chosen).toLowerCase()] ?? 'application/octet-stream';
