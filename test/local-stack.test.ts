@@ -225,6 +225,15 @@ describe('SQS batches, as Lambda handles them', () => {
     expect(sentBodies('after-poison')).toEqual([{ tag: 'after-poison', receiveCount: '1' }]);
   });
 
+  it('a function instance that dies fails its batch; the message comes back and a new instance handles it', async () => {
+    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.ingest.url, MessageBody: JSON.stringify({ tag: 'crashing', crash: 'first' }) }));
+    await stack.waitForIngestIdle({ queues: ['ingest'], timeoutMs: 30_000 });
+    expect(sentBodies('crashing').map((s) => s.receiveCount)).toEqual(['1', '2']);
+    const [first, second] = recordedInvocations().filter((i) => i.event.Records.some((r) => r.body.includes('crashing')));
+    expect(first?.pid).not.toBe(second?.pid);
+    expect(stack.pollers.ingest?.status()).toMatchObject({ state: 'polling', instances: 1 });
+  });
+
   it('a backlog scales out to a second function instance (a process of its own) and batches run at once, each message once', async () => {
     expect(stack.pollers.ingest?.status()).toMatchObject({ instances: 1, inFlight: 0 });
     const tags = Array.from({ length: 60 }, (_, i) => `backlog-${i}`);

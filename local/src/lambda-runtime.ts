@@ -71,6 +71,8 @@ async function main(): Promise<void> {
   });
   // The parent went away (stopped or died): so does the instance.
   process.on('disconnect', () => process.exit(0));
+  // Ctrl-C in a terminal reaches the whole process group: the parent stops its instances itself, after their batches.
+  process.on('SIGINT', () => undefined);
   send({ type: 'ready' });
 }
 

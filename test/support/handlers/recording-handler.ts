@@ -9,6 +9,7 @@
  *   {"fail": "first"}       → reported on its first receive only
  *   {"throw": true}         → the whole invocation throws
  *   {"holdMs": 300}         → the invocation takes that long (concurrency tests)
+ *   {"crash": "first"}      → the function instance dies (exits) on the message's first receive
  * S3 event messages (anything else) succeed.
  */
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
@@ -38,7 +39,7 @@ export function recordedInvocations(): Invocation[] {
   return readFileSync(recordingFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Invocation);
 }
 
-interface Instruction { fail?: 'always' | 'first'; throw?: boolean; holdMs?: number }
+interface Instruction { fail?: 'always' | 'first'; throw?: boolean; holdMs?: number; crash?: 'first' }
 
 function instruction(body: string): Instruction {
   try {
@@ -53,6 +54,7 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   // One appending write per invocation: lines of concurrent instances do not interleave.
   appendFileSync(recordingFile, `${JSON.stringify({ event, remainingMs: context.getRemainingTimeInMillis(), pid: process.pid, startedAt: Date.now() } satisfies Invocation)}\n`);
   if (event.Records.some((r) => instruction(r.body).throw)) throw new Error('recording handler asked to throw');
+  if (event.Records.some((r) => instruction(r.body).crash === 'first' && r.attributes.ApproximateReceiveCount === '1')) process.exit(3);
   const holdMs = Math.max(0, ...event.Records.map((r) => instruction(r.body).holdMs ?? 0));
   if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
   const failures = event.Records.filter((r) => {
