@@ -4,14 +4,15 @@
  * network interface, PHI included) and hide the stores the S3 → SQS event
  * bridge hooks into. Same assembly as fauxqs's own startFauxqs: stores, SQLite
  * persistence for queues and messages, plain files for objects (inspectable
- * under <dir>/s3), then `buildApp` — listening on 127.0.0.1 only. One change
- * of speed, not of behaviour: the queue database commits without an fsync per
- * message (WAL with synchronous=NORMAL). Object files stay fauxqs's
- * synchronous writes: writing them through the thread pool (fs/promises) was
- * measured to cost more CPU per object on this kind of machine, and the
- * emulator is CPU-bound, not waiting on the disk. The local stack runs this in
- * a process of its own (aws-emulator-process.ts), as S3 and SQS are services
- * apart from Lambda.
+ * under <dir>/s3), then `buildApp` — listening on 127.0.0.1 only. Two
+ * changes of speed, not of behaviour: the queue database commits without an
+ * fsync per message (WAL with synchronous=NORMAL), and object bodies are
+ * appended to segment files with an index instead of two new files per
+ * object (s3-object-log.ts; creating files was the emulator's largest cost).
+ * Writing files through the thread pool (fs/promises) was measured too and
+ * cost more CPU: the emulator is CPU-bound, not waiting on the disk. The
+ * local stack runs this in a process of its own (aws-emulator-process.ts), as
+ * S3 and SQS are services apart from Lambda.
  *
  * Known fauxqs limits: single requests are capped at 11 MiB (413 above: clients
  * upload larger files with multipart, parts ≤ 10 MiB); SigV4 signatures are not
@@ -21,6 +22,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalStackError } from './errors';
+import type { FileS3PersistenceBase } from './s3-object-log';
+import { objectLogPersistence } from './s3-object-log';
 
 /** The parts of fauxqs's stores the local stack uses (fauxqs ships no public types for them). */
 export interface EmulatedObject {
@@ -118,8 +121,10 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
     internal<{ SnsStore: new () => { region?: string; persistence?: unknown } }>('./sns/snsStore.js'),
     internal<{ S3Store: new () => EmulatedS3Store & { persistence?: unknown } }>('./s3/s3Store.js'),
     internal<{ PersistenceManager: new (dir: string) => { db: { exec(sql: string): void }; loadSqsAndSns(sqs: unknown, sns: unknown): void; close(): void } }>('./persistence.js'),
-    internal<{ FileS3Persistence: new (dir: string) => { loadS3(s3: unknown): void; close(): void } }>('./s3/fileS3Persistence.js'),
+    internal<{ FileS3Persistence: new (dir: string) => FileS3PersistenceBase }>('./s3/fileS3Persistence.js'),
   ]);
+  // Loaded here, not at the top: on a Node without node:sqlite the check above answers first.
+  const { DatabaseSync } = await import('node:sqlite');
 
   const sqsStore = new SqsStore();
   sqsStore.region = options.region;
@@ -137,7 +142,8 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
     // WAL with NORMAL: no fsync per message (fauxqs leaves FULL: one fsync per send, receive and delete, ~2 ms each
     // on the event loop). The database stays consistent; a power cut, not a crash, may lose the last messages.
     queues.db.exec('PRAGMA synchronous = NORMAL');
-    const objects = new FileS3Persistence(objectsDir);
+    const ObjectLog = objectLogPersistence(FileS3Persistence, DatabaseSync);
+    const objects = new ObjectLog(objectsDir);
     queues.loadSqsAndSns(sqsStore, snsStore);
     objects.loadS3(s3Store);
     sqsStore.persistence = queues;
