@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ElementSpec, buildPart10, el, transferSyntaxes } from '../../../test/fixtures/dicom/build-dicom';
-import { dciodvfy, dciodvfyErrors, pydicomPython, readWithPydicom } from '../../../test/fixtures/dicom/independent-readers';
+import { dciodvfyErrors, readWithPydicom } from '../../../test/fixtures/dicom/independent-readers';
 import { ctImageStorage, phiInstance, phiPart10, secondaryCaptureStorage } from '../../../test/fixtures/dicom/phi-instance';
 import { type DicomElement, findElement } from './dataset';
 import { deidentifyPart10 } from './deidentify-part10';
@@ -358,7 +358,7 @@ describe('deidentifyPart10: DICOM JSON', () => {
   });
 });
 
-describe.skipIf(!pydicomPython)('deidentifyPart10: read back by pydicom', () => {
+describe('deidentifyPart10: read back by pydicom', () => {
   for (const [name, transferSyntax, extra] of layouts) {
     it(`pydicom reads the output of ${name} with the new identifiers`, () => {
       const result = deidentifyPart10(phiPart10(phiInstance(), transferSyntax, extra), { key });
@@ -376,10 +376,12 @@ describe.skipIf(!pydicomPython)('deidentifyPart10: read back by pydicom', () => 
   }
 });
 
-describe.skipIf(!dciodvfy)('deidentifyPart10: dciodvfy', () => {
+describe('deidentifyPart10: dciodvfy', () => {
   it('adds no IOD error to the input', () => {
     const input = phiPart10(phiInstance());
     const before = new Set(dciodvfyErrors(input));
+    // The fixture lacks a few Type 2 CT attributes: errors on the input prove dciodvfy really read it.
+    expect(before.size).toBeGreaterThan(0);
     const after = dciodvfyErrors(deidentifyPart10(input, { key }).part10);
     expect(after.filter((line) => !before.has(line))).toEqual([]);
   });
