@@ -5,6 +5,7 @@
  * the real /api handler is exercised through /api/me.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +50,20 @@ beforeAll(async () => {
   echoDoor = await startFrontDoor({ port: 0, webRoot: join(dir, 'web'), viewerRoot: join(dir, 'viewer'), functionsRoot: join(dir, 'functions') });
   realDoor = await startFrontDoor({ port: 0, functionsRoot: fileURLToPath(new URL('../functions/src', import.meta.url)) });
 });
+
+/** A GET whose path goes out exactly as given (no URL normalization). */
+function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname === 'localhost' ? '127.0.0.1' : hostname, port, path, method: 'GET' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
 
 afterAll(async () => {
   await echoDoor?.close();
@@ -164,8 +179,12 @@ describe('front door static files', () => {
   });
 
   it('never serves files outside the web root', async () => {
-    const res = await fetch(`${echoDoor.url}/%2e%2e/secret.txt`);
-    expect(await res.text()).not.toContain('outside the web root');
+    // Sent as written: fetch would resolve the dot segments before sending, and the request would not try to leave the root.
+    for (const path of ['/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/..%2f..%2fsecret.txt', '/viewer/..%2f..%2fsecret.txt']) {
+      const res = await rawGet(echoDoor.url, path);
+      expect(res.status, path).toBe(404);
+      expect(res.body, path).not.toContain('outside the web root');
+    }
   });
 
   it('says so when the web app is not built', async () => {
@@ -177,6 +196,27 @@ describe('front door static files', () => {
   it('gives a clear message when the port is taken', async () => {
     const port = Number(new URL(echoDoor.url).port);
     await expect(startFrontDoor({ port })).rejects.toThrow(/already in use/);
+  });
+});
+
+describe('front door request log', () => {
+  it('names no query string and, of S3 requests, the bucket only (object keys carry file names)', async () => {
+    const lines: string[] = [];
+    const door = await startFrontDoor({
+      port: 0, webRoot: join(dir, 'web'), functionsRoot: join(dir, 'functions'), log: (line) => lines.push(line),
+      s3Proxy: { prefix: '/s3', target: 'http://127.0.0.1:9', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+    });
+    try {
+      await fetch(`${door.url}/s3/quarantine/incoming/0b6c/0/DOE_JOHN_CT.dcm?X-Amz-Signature=00`, { method: 'PUT', body: 'x' });
+      await fetch(`${door.url}/api/studies?q=DOE`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await door.close();
+    }
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^PUT \/s3\/quarantine\/… 400 \d+ ms$/);
+    expect(lines[1]).toMatch(/^GET \/api\/studies 200 \d+ ms$/);
+    expect(lines.join('\n')).not.toContain('DOE');
   });
 });
 

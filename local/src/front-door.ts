@@ -105,8 +105,7 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
     if (options.log) {
       const started = performance.now();
       const log = options.log;
-      // The path only: query strings may carry search terms.
-      res.once('finish', () => log(`${req.method ?? '?'} ${(req.url ?? '/').split('?')[0]} ${res.statusCode} ${Math.round(performance.now() - started)} ms`));
+      res.once('finish', () => log(`${req.method ?? '?'} ${loggedPath(req.url ?? '/', options.s3Proxy?.prefix)} ${res.statusCode} ${Math.round(performance.now() - started)} ms`));
     }
     handle(req, res).catch((error: unknown) => {
       console.error('front door: request failed', error instanceof Error ? error.message : error);
@@ -158,6 +157,18 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
   const address = server.address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   return { url: `http://${shownHost}:${address.port}`, close: () => closeServer(server) };
+}
+
+/**
+ * A request path as the request log shows it: never the query string (search
+ * terms), and of S3 requests only the bucket, since object keys carry the
+ * names of uploaded files (which often name the patient).
+ */
+export function loggedPath(url: string, s3Prefix: string | undefined): string {
+  const path = url.split('?')[0] ?? '/';
+  if (!s3Prefix || (path !== s3Prefix && !path.startsWith(`${s3Prefix}/`))) return path;
+  const bucket = path.slice(s3Prefix.length + 1).split('/')[0];
+  return bucket ? `${s3Prefix}/${bucket}/…` : path;
 }
 
 /** Headers that describe one hop, not the message (RFC 9110 §7.6.1). */
