@@ -8,10 +8,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@medlake/local/processes';
 import type { TestStack, TestUser } from './support/local-stack';
 import { startTestStack } from './support/local-stack';
 import type { CliRun } from './gateway-harness';
@@ -222,7 +222,7 @@ describe('medlake gateway (DICOM C-STORE receiver)', () => {
     const { files } = writeStudy(join(work, 'study-d'), 3, 'Gateway^Patient^D', 'GW-PID-D');
     const before = (await studies()).items.length;
     // A port nothing listens on: the server is "down".
-    const deadUrl = `http://127.0.0.1:${await closedPort()}`;
+    const deadUrl = `http://127.0.0.1:${await freePort()}`;
     const first = await startGateway('restart', [], deadUrl);
     const pushed = storescu(first.port, files);
     expect(pushed.status, pushed.output).toBe(0);
@@ -245,15 +245,3 @@ describe('medlake gateway (DICOM C-STORE receiver)', () => {
     expect(stderr).toMatch(/uploaded=3 stillBuffered=0/);
   });
 });
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
