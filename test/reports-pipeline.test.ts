@@ -130,12 +130,14 @@ describe('linking', () => {
   it('corrections add versions with author and reason; an identical resubmission adds none', async () => {
     const uid = r01.studyUid;
     const corrected = textOf('r01').replace('Small right pleural effusion.', 'Small right pleural effusion. Addendum: Dr. Nadia Petrov reviewed, phone 555-300-1212.');
-    const second = await submitReport(ctx, { source: 'api', text: corrected, link: { studyUid: uid }, author: { sub: 'annotator-1', name: 'annotator@example.org' }, reason: 'addendum after review' });
+    const second = await submitReport(ctx, { source: 'api', text: corrected, link: { studyUid: uid }, author: { sub: 'annotator-1', name: 'annotator@example.org' }, reason: 'addendum after review of John Doe, MRN 00123456' });
     expect(second).toMatchObject({ state: 'linked', version: 2 });
     const again = await submitReport(ctx, { source: 'api', text: corrected, link: { studyUid: uid }, author: { sub: 'annotator-1' } });
     expect(again).toMatchObject({ state: 'duplicate', version: 2 });
     const versions = await store.versions(uid);
-    expect(versions.map((v) => [v.version, v.source, v.author, v.reason])).toEqual([[1, 'text', null, null], [2, 'api', 'annotator@example.org', 'addendum after review']]);
+    expect(versions.map((v) => [v.version, v.source, v.author, v.reason])).toEqual([[1, 'text', null, null], [2, 'api', 'annotator@example.org', expect.stringMatching(/^addendum after review of [^J]+, MRN [^0]+$/)]]);
+    // The reason is shown with the version: scrubbed like the text.
+    expect(versions[1]?.reason).not.toMatch(/John|Doe|00123456/);
     expect(versions[1]?.replaced).toMatchObject({ name: expect.any(Number), phone: 1 });
     const first = await store.version(uid, 1);
     const latest = await store.version(uid);

@@ -141,13 +141,16 @@ async function publishSubmission(ctx: ReportContext, client: pg.PoolClient, subm
   const shift = typeof patientRecord?.dateShiftDays === 'number' ? patientRecord.dateShiftDays : dateShiftDays(ctx.key, row.patient_id, ctx.deidOptions.dateShiftRangeDays);
   const shiftedDate = row.study_date ? parseIsoOrDicomDate(row.study_date) : undefined;
   const known = knownIdentifiersFrom([patientRecord, studyRecord, { accessionNumber: original.accession, patientId: original.patientId, personNames: original.personNames }]);
-  const scrubbed = scrubReport(original.text, known, {
+  const replacements = {
     patientName: row.patient_name,
     patientId: row.patient_id,
     accessionNumber: row.accession_number ?? undefined,
     dateShiftDays: shift,
     referenceYear: shiftedDate ? shiftCalendarDate(shiftedDate, -shift).year : undefined,
-  });
+  };
+  const scrubbed = scrubReport(original.text, known, replacements);
+  // A correction's reason is free text shown with the version ("the name was wrong: …"): scrubbed like the report.
+  const reason = meta.reason ? scrubReport(meta.reason, known, replacements).text : null;
 
   const current = await client.query<{ current_version: number; text: string }>('SELECT current_version, text FROM reports WHERE study_uid = $1', [studyUid]);
   const existing = current.rows[0];
@@ -164,7 +167,7 @@ async function publishSubmission(ctx: ReportContext, client: pg.PoolClient, subm
   );
   await client.query(
     `INSERT INTO report_versions (study_uid, version, text, source, submission_id, author_sub, author_name, reason, scrub_counts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [studyUid, version, scrubbed.text, meta.source, submissionId, meta.author?.sub ?? null, meta.author?.name ?? null, meta.reason ?? null, JSON.stringify(scrubbed.counts)],
+    [studyUid, version, scrubbed.text, meta.source, submissionId, meta.author?.sub ?? null, meta.author?.name ?? null, reason, JSON.stringify(scrubbed.counts)],
   );
   await client.query(`UPDATE report_submissions SET state = 'linked', study_uid = $2, version = $3, reason = NULL, linked_at = now() WHERE submission_id = $1`, [submissionId, studyUid, version]);
   // The vault was read to scrub: say so in the audit log (counts only).
