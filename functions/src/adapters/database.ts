@@ -27,3 +27,23 @@ export function databasePool(env: NodeJS.ProcessEnv = process.env): pg.Pool {
   }
   return pool;
 }
+
+/**
+ * Runs `work` in one transaction on a client of the pool: committed when it
+ * resolves, rolled back when it throws (the error goes on), the client
+ * released either way.
+ */
+export async function inTransaction<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

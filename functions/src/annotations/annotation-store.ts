@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { AnnotationDocument } from '@medlake/shared/annotations/annotation-document';
 import type { KnownSet, KnownVersion, StudyAnnotations } from '@medlake/shared/annotations/versioning-rule';
 import type { Queryable } from '../adapters/database';
+import { inTransaction } from '../adapters/database';
 
 export interface Author {
   sub: string;
@@ -140,19 +141,10 @@ export class AnnotationStore {
 
   /** Runs `work` in a transaction holding the study's annotation lock. */
   async withStudyLock<T>(studyUid: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.db, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('medlake:annotations:' || $1, 0))`, [studyUid]);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return work(client);
+    });
   }
 
   async studyExists(studyUid: string): Promise<boolean> {
@@ -267,9 +259,7 @@ export class AnnotationStore {
 
   /** Replaces the user's viewer selection for a study (expired rows of the user are cleaned up on the way). */
   async select(actorSub: string, studyUid: string, picks: readonly { setId: string; version: number }[], expiresInSeconds: number): Promise<void> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.db, async (client) => {
       await client.query('DELETE FROM annotation_view_selections WHERE actor_sub = $1 AND (study_uid = $2 OR expires_at <= now())', [actorSub, studyUid]);
       for (const pick of picks) {
         await client.query(
@@ -277,13 +267,7 @@ export class AnnotationStore {
           [actorSub, pick.setId, studyUid, pick.version, expiresInSeconds],
         );
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Drops the user's selection of one set (after they saved a new version of it). */

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { LabelAssignment, LabelLevel, LabelTerm } from '@medlake/shared/annotations/label-vocabulary';
 import { LabelError, checkAssignments, sameAssignments } from '@medlake/shared/annotations/label-vocabulary';
 import type { Queryable } from '../adapters/database';
+import { inTransaction } from '../adapters/database';
 import { HttpError, badRequest, notFound } from '../http/errors';
 import type { Author } from './annotation-store';
 
@@ -105,9 +106,7 @@ export class LabelStore {
    * not listed are retired (objects keep them; nobody can put them on new ones).
    */
   async replaceVocabulary(terms: readonly LabelTerm[], by: string): Promise<{ terms: LabelTerm[]; retired: string[] }> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    const retired = await inTransaction(this.db, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('medlake:label-vocabulary', 0))`);
       for (const term of terms) {
         await client.query(
@@ -117,18 +116,12 @@ export class LabelStore {
           [term.code, term.display, term.description, term.levels, term.values, term.active, by],
         );
       }
-      const retired = await client.query<{ code: string }>(
+      return client.query<{ code: string }>(
         `UPDATE label_terms SET active = false, updated_by = $2, updated_at = now() WHERE active AND NOT (code = ANY($1::text[])) RETURNING code`,
         [terms.map((t) => t.code), by],
       );
-      await client.query('COMMIT');
-      return { terms: await this.vocabulary(true), retired: retired.rows.map((r) => r.code).sort() };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
+    return { terms: await this.vocabulary(true), retired: retired.rows.map((r) => r.code).sort() };
   }
 
   /** 404 unless the series (and instance) belong to the study. */
@@ -194,9 +187,7 @@ export class LabelStore {
     message: string | null,
   ): Promise<{ set: LabelSetView; changed: boolean }> {
     const key = targetKey(target);
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.db, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('medlake:labels:' || $1, 0))`, [key]);
       const terms = await this.terms(client);
       let assignments: LabelAssignment[];
@@ -214,10 +205,7 @@ export class LabelStore {
           current: current ? this.view(current, terms) : null,
         });
       }
-      if (current && sameAssignments(current.labels, assignments)) {
-        await client.query('COMMIT');
-        return { set: this.view(current, terms), changed: false };
-      }
+      if (current && sameAssignments(current.labels, assignments)) return { set: this.view(current, terms), changed: false };
       const version = currentVersion + 1;
       if (!current) {
         await client.query(
@@ -231,13 +219,7 @@ export class LabelStore {
       );
       await client.query('UPDATE label_sets SET current_version = $2, updated_at = now() WHERE target = $1', [key, version]);
       const written = (await client.query<SetRow>(`SELECT ${currentSetColumns} WHERE ls.target = $1`, [key])).rows[0] as SetRow;
-      await client.query('COMMIT');
       return { set: this.view(written, terms), changed: true };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 }

@@ -19,6 +19,7 @@ import type { PhiKind } from '@medlake/shared/reports/scrub-report';
 import { scrubReport } from '@medlake/shared/reports/scrub-report';
 import { reportSearchText, stripControlCharacters } from '@medlake/shared/reports/search-text';
 import { AuditLog } from '../adapters/audit-log';
+import { inTransaction } from '../adapters/database';
 import type { ReportContext } from './report-context';
 
 export type ReportSource = 'text' | 'csv' | 'dicom-sr' | 'dicom-pdf' | 'api';
@@ -66,20 +67,6 @@ interface VaultedReport {
 
 const reportLock = (client: pg.PoolClient, studyUid: string) => client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [`report:${studyUid}`]);
 
-async function inTransaction<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 type Resolution = { kind: 'study'; studyUid: string } | { kind: 'waiting'; reason: string };
 
