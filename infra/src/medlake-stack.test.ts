@@ -19,7 +19,7 @@ import { functionCatalog, userPoolAdminActions } from './functions';
 import { presentFunctions, repoRoot } from './processing';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; Condition?: string };
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Sid?: string };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Sid?: string; Condition?: Record<string, Record<string, unknown>> };
 
 const managed = {
   cachingDisabled: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
@@ -197,7 +197,8 @@ describe('functions', () => {
     for (const [, fn] of deployed) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
-      expect(fn.Properties.Handler).toBe('index.handler');
+      // dicomweb-stream: the same bundle as dicomweb, entered through Lambda response streaming.
+      expect(fn.Properties.Handler).toBe(fn.Properties.FunctionName === nameFor('dev', 'dicomweb-stream') ? 'index.streamingHandler' : 'index.handler');
       expect(fn.Properties.VpcConfig).toBeDefined();
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(env.POWERTOOLS_SERVICE_NAME).toBe(`medlake-${String(fn.Properties.FunctionName).replace('medlake-dev-', '')}`);
@@ -273,10 +274,15 @@ describe('least privilege', () => {
       if (text.includes('identity/')) return 'ses-identity';
       return text;
     };
+    // Conditions become part of the name: `key:vault{kind=patient|study,purpose=…}`.
+    const conditioned = (resource: string, condition: Statement['Condition']): string => {
+      const entries = Object.values(condition ?? {}).flatMap((byKey) => Object.entries(byKey)).map(([key, value]) => `${key.split(':').pop()}=${[value].flat().map(String).sort().join('|')}`);
+      return entries.length ? `${resource}{${entries.sort().join(',')}}` : resource;
+    };
     return policies.flatMap((p) =>
       (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.map((s) => ({
         actions: [s.Action].flat().sort(),
-        resources: [s.Resource].flat().map(names).sort(),
+        resources: [s.Resource].flat().map((r) => conditioned(names(r), s.Condition)).sort(),
       })),
     );
   }
@@ -297,20 +303,25 @@ describe('least privilege', () => {
     }
   });
 
-  // Written out by hand, from the design, not derived from the catalog.
+  // Written out by hand from what each handler calls (its adapters' S3, SQS, KMS, Secrets
+  // Manager, SES and Cognito commands), not derived from the catalog.
+  const sqsConsumer = (queue: string) => Object.fromEntries(['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].map((a) => [a, [`queue:${queue}`]]));
+  const vault = (kinds?: string[]) => `key:vault{${kinds ? `kind=${kinds.sort().join('|')},` : ''}purpose=medlake-phi-vault}`;
   const expected: Record<string, Record<string, string[]>> = {
     api: {
-      's3:PutObject': ['bucket:quarantine/incoming/*'],
-      's3:AbortMultipartUpload': ['bucket:quarantine/incoming/*'],
-      's3:ListMultipartUploadParts': ['bucket:quarantine/incoming/*'],
-      's3:GetObject': ['bucket:exports/*', 'bucket:quarantine/incoming/*'],
+      // Presigned browser uploads into incoming/ (single PUT and multipart), HeadObject/GetObject to check them.
+      's3:PutObject': ['bucket:archive/*', 'bucket:quarantine/incoming/*'],
+      's3:AbortMultipartUpload': ['bucket:archive/*', 'bucket:quarantine/incoming/*'],
+      's3:ListMultipartUploadParts': ['bucket:archive/*', 'bucket:quarantine/incoming/*'],
+      // archive: annotation history reads stored SRs and annotation versions are stored through storeInstance; exports: download links.
+      's3:GetObject': ['bucket:archive/*', 'bucket:exports/*', 'bucket:quarantine/incoming/*'],
       's3:ListBucket': ['bucket:archive', 'bucket:quarantine'],
-      'sqs:SendMessage': ['queue:export'],
+      'sqs:SendMessage': ['queue:export', 'queue:notify'],
       'sqs:GetQueueAttributes': ['queue:ingest'],
       'secretsmanager:GetSecretValue': ['secret:database', 'secret:deid'],
-      // key:vault: re-identification opens the PHI vault.
-      'kms:Decrypt': ['key:data', 'key:vault'],
-      'kms:GenerateDataKey': ['key:data', 'key:vault'],
+      // Re-identification (patient, study, series) and report scrubbing (patient, study, report).
+      'kms:Decrypt': ['key:data', vault(['patient', 'report', 'series', 'study'])],
+      'kms:GenerateDataKey': ['key:data', vault()],
       ...Object.fromEntries(userPoolAdminActions.map((a) => [a, ['userpool']])),
     },
     dicomweb: {
@@ -321,8 +332,18 @@ describe('least privilege', () => {
       's3:ListBucket': ['bucket:archive'],
       'sqs:SendMessage': ['queue:notify'],
       'secretsmanager:GetSecretValue': ['secret:database', 'secret:deid'],
+      // STOW-RS through the index writer, which links waiting reports.
+      'kms:Decrypt': ['key:data', vault(['patient', 'report', 'study'])],
+      'kms:GenerateDataKey': ['key:data', vault()],
+    },
+    'dicomweb-stream': {
+      // Reads anywhere in the archive; writes only the rendered images it keeps under derived/.
+      's3:GetObject': ['bucket:archive/*'],
+      's3:ListBucket': ['bucket:archive'],
+      's3:PutObject': ['bucket:archive/derived/*'],
+      'secretsmanager:GetSecretValue': ['secret:database'],
       'kms:Decrypt': ['key:data'],
-      'kms:GenerateDataKey': ['key:data', 'key:vault'],
+      'kms:GenerateDataKey': ['key:data'],
     },
     ingest: {
       's3:GetObject': ['bucket:archive/*', 'bucket:quarantine/incoming/*'],
@@ -332,14 +353,11 @@ describe('least privilege', () => {
       's3:ListBucket': ['bucket:archive', 'bucket:quarantine'],
       'sqs:SendMessage': ['queue:notify'],
       'secretsmanager:GetSecretValue': ['secret:database', 'secret:deid'],
-      'kms:Decrypt': ['key:data'],
-      'kms:GenerateDataKey': ['key:data', 'key:vault'],
+      // Report uploads and reports waiting for a study are linked and scrubbed here.
+      'kms:Decrypt': ['key:data', vault(['patient', 'report', 'study'])],
+      'kms:GenerateDataKey': ['key:data', vault()],
       // The SQS event source's own grant.
-      'sqs:ReceiveMessage': ['queue:ingest'],
-      'sqs:ChangeMessageVisibility': ['queue:ingest'],
-      'sqs:GetQueueUrl': ['queue:ingest'],
-      'sqs:DeleteMessage': ['queue:ingest'],
-      'sqs:GetQueueAttributes': ['queue:ingest'],
+      ...sqsConsumer('ingest'),
     },
     export: {
       's3:GetObject': ['bucket:archive/*', 'bucket:exports/*'],
@@ -351,24 +369,16 @@ describe('least privilege', () => {
       'secretsmanager:GetSecretValue': ['secret:database'],
       'kms:Decrypt': ['key:data'],
       'kms:GenerateDataKey': ['key:data'],
-      'sqs:ReceiveMessage': ['queue:export'],
-      'sqs:ChangeMessageVisibility': ['queue:export'],
-      'sqs:GetQueueUrl': ['queue:export'],
-      'sqs:DeleteMessage': ['queue:export'],
-      'sqs:GetQueueAttributes': ['queue:export'],
+      ...sqsConsumer('export'),
     },
     notify: {
-      'ses:SendEmail': ['ses-identity'],
-      'ses:SendRawEmail': ['ses-identity'],
+      // SES v2 SendEmail with simple content, from the stage's sender only.
+      'ses:SendEmail': ['ses-identity{FromAddress=imaging@hospital.example}'],
       'sqs:SendMessage': ['queue:notify'],
       'secretsmanager:GetSecretValue': ['secret:database', 'secret:deid'],
       'kms:Decrypt': ['key:data'],
       'kms:GenerateDataKey': ['key:data'],
-      'sqs:ReceiveMessage': ['queue:notify'],
-      'sqs:ChangeMessageVisibility': ['queue:notify'],
-      'sqs:GetQueueUrl': ['queue:notify'],
-      'sqs:DeleteMessage': ['queue:notify'],
-      'sqs:GetQueueAttributes': ['queue:notify'],
+      ...sqsConsumer('notify'),
     },
     migrate: {
       'secretsmanager:GetSecretValue': ['secret:database'],
@@ -525,10 +535,10 @@ describe('database and stages', () => {
     prod.template.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true });
     const api = resources(prod.template, 'AWS::Lambda::Function').find(([, f]) => f.Properties.FunctionName === nameFor('prod', 'api'))!;
     expect(JSON.stringify((api[1].Properties.Environment as { Variables: Record<string, unknown> }).Variables.DATABASE_URL)).toContain('DataClusterProxy');
-    for (const [, bucket] of resources(prod.template, 'AWS::S3::Bucket').filter(([, b]) => JSON.stringify(b.Properties.BucketName ?? '').includes('medlake-prod'))) {
-      expect(bucket.Properties.BucketName).toBeDefined();
-    }
-    prod.template.hasResource('AWS::S3::Bucket', { Properties: { BucketName: Match_anyValue() }, DeletionPolicy: 'Retain' });
+    // Every data bucket of prod (quarantine, archive, exports and the rest named after the stage) outlives the stack.
+    const named = resources(prod.template, 'AWS::S3::Bucket').filter(([, b]) => JSON.stringify(b.Properties.BucketName ?? '').includes('medlake-prod'));
+    expect(named.length).toBeGreaterThanOrEqual(3);
+    for (const [id, bucket] of named) expect((bucket as Resource & { DeletionPolicy?: string }).DeletionPolicy, id).toBe('Retain');
     expect(resources(prod.template, 'AWS::EC2::VPCEndpoint').length).toBe(4);
   });
 });
