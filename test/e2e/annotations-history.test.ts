@@ -18,6 +18,7 @@ import { generateDicom, uploadAndIngest } from '../fixtures/dicomweb/lake';
 import type { TestStack, TestUser } from '../support/local-stack';
 import { startTestStack } from '../support/local-stack';
 import { collectPageErrors, ensureWebBuild, launchChromium, snapshot } from './support/browser';
+import { drawLength, viewerFrame as ohifFrame } from './support/ohif';
 import { pixelStats } from './support/pixels';
 
 type Json = Record<string, { vr: string; Value?: unknown[] }>;
@@ -50,7 +51,7 @@ async function openStudyPage(): Promise<void> {
   await page.getByRole('heading', { name: 'Series' }).waitFor();
 }
 
-const viewerFrame = (): FrameLocator => page.frameLocator('iframe[title="Image viewer"]');
+const viewerFrame = (): FrameLocator => ohifFrame(page);
 
 /**
  * Opens what the viewer page shows and answers the measurement reports the
@@ -152,17 +153,7 @@ describe('annotation history with the viewer, in Chromium', () => {
 
   it('a measurement saved from OHIF under the same report name becomes version 3 of the set', async () => {
     const frame = viewerFrame();
-    await frame.locator('[data-cy="MeasurementTools-split-button-primary"]').click();
-    const box = await frame.locator('.cornerstone-viewport-element').first().boundingBox();
-    if (!box) throw new Error('the viewport has no box');
-    await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.5);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.55, { steps: 8 });
-    await page.mouse.move(box.x + box.width * 0.65, box.y + box.height * 0.6, { steps: 8 });
-    await page.mouse.up();
-    await frame.getByRole('button', { name: 'Yes', exact: true }).click();
-    await frame.locator('[data-cy="trackedMeasurements-btn"]').click();
-    await frame.getByText(/^\d+(\.\d+)? mm$/).first().waitFor();
+    await drawLength(page);
     await frame.getByRole('button', { name: 'Create SR' }).click();
     await frame.getByPlaceholder('Report name').fill('Lesions');
     const stored = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.startsWith('/dicomweb/studies'));

@@ -16,6 +16,7 @@ import type { GeneratedInstance } from '../fixtures/dicomweb/lake';
 import type { OutboxMail, TestStack } from '../support/local-stack';
 import { startTestStack, testAdmin } from '../support/local-stack';
 import { collectPageErrors, ensureWebBuild, launchChromium, snapshot } from './support/browser';
+import { drawLength, viewerFrame as ohifFrame } from './support/ohif';
 import { pixelStats } from './support/pixels';
 
 const viewport = { width: 1280, height: 800 };
@@ -40,9 +41,7 @@ async function signIn(target: Page, email: string, password: string): Promise<vo
   await target.getByRole('button', { name: 'Sign in' }).click();
 }
 
-function viewerFrame(): FrameLocator {
-  return page.frameLocator('iframe[title="Image viewer"]');
-}
+const viewerFrame = (): FrameLocator => ohifFrame(page);
 
 /** The first viewport's pixels, once they are an image (not a blank or single-colour canvas). */
 async function waitForRenderedImage(timeoutMs: number) {
@@ -233,18 +232,7 @@ describe('end to end, in Chromium', () => {
 
   it('a length measurement is saved to the lake as DICOM SR (STOW-RS with the CSRF header)', { timeout: 90_000 }, async () => {
     const frame = viewerFrame();
-    await frame.locator('[data-cy="MeasurementTools-split-button-primary"]').click();
-    const box = await frame.locator('.cornerstone-viewport-element').first().boundingBox();
-    if (!box) throw new Error('the viewport has no box');
-    await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.5);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.55, { steps: 8 });
-    await page.mouse.move(box.x + box.width * 0.65, box.y + box.height * 0.6, { steps: 8 });
-    await page.mouse.up();
-    await frame.getByRole('button', { name: 'Yes', exact: true }).click();
-    await frame.locator('[data-cy="trackedMeasurements-btn"]').click();
-    await frame.getByText(/^\d+(\.\d+)? mm$/).first().waitFor();
-    measured = (await frame.getByText(/^\d+(\.\d+)? mm$/).first().textContent()) as string;
+    measured = await drawLength(page);
     await snapshot(page, '11-measured');
 
     await frame.getByRole('button', { name: 'Create SR' }).click();
