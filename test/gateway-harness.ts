@@ -10,7 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -142,10 +142,6 @@ export async function writeZip(path: string, entries: { name: string; bytes: Buf
     const out = createWriteStream(path);
     zip.outputStream.pipe(out).on('close', () => resolve()).on('error', reject);
   });
-}
-
-export function writeFiles(dir: string, files: Record<string, Buffer | string>): void {
-  for (const [name, bytes] of Object.entries(files)) writeFileSync(`${dir}/${name}`, bytes);
 }
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * the same secrets come from Secrets Manager and KMS.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export const keyLengthBytes = 32;
@@ -21,10 +21,4 @@ export function ensureKeyFile(path: string): { created: boolean } {
   // 'wx': never overwrite a key another process created in the meantime.
   writeFileSync(path, randomBytes(keyLengthBytes), { mode: 0o600, flag: 'wx' });
   return { created: true };
-}
-
-export function readKeyFile(path: string): Uint8Array {
-  const key = readFileSync(path);
-  if (key.length !== keyLengthBytes) throw new Error(`${path} is not a ${keyLengthBytes}-byte key`);
-  return new Uint8Array(key);
 }

@@ -2,7 +2,6 @@ import { type CharacterSet, characterSetFor } from './character-set';
 import { IdentifyingValues, cleanDescriptorText } from './clean-descriptors';
 import type { DicomDataset, DicomElement, DicomItem, Encoding } from './dataset';
 import { shiftDaValue, shiftDtValue } from './date-shift';
-import { keywordOf } from './dictionary/data-dictionary';
 import type { DeidOptions } from './options';
 import { type ConfidentialityProfile, type ProfileAction, confidentialityProfile } from './profile/confidentiality-profile';
 import { safePrivateVr } from './profile/safe-private';
@@ -301,8 +300,4 @@ export class DatasetDeidentifier {
     if (cleaned.kind === 'emptied') return this.value(element, new Uint8Array(0));
     return this.value(element, evenLength(cleaned.bytes, element.vr));
   }
-}
-
-export function describeTag(tag: number): string {
-  return keywordOf(tag) ?? `(${(tag >>> 16).toString(16).padStart(4, '0')},${(tag & 0xffff).toString(16).padStart(4, '0')})`;
 }

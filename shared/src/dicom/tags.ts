@@ -84,10 +84,6 @@ export const Tag = {
   SequenceDelimitationItem: 0xfffee0dd,
 } as const;
 
-export function groupOf(tag: number): number {
-  return tag >>> 16;
-}
-
 export function isPrivateTag(tag: number): boolean {
   return ((tag >>> 16) & 1) === 1;
 }

@@ -21,10 +21,6 @@ export function valueBytes(bytes: Uint8Array, element: DicomElement): Uint8Array
 
 const binarySizes: Record<string, number> = { US: 2, SS: 2, UL: 4, SL: 4, FL: 4, FD: 8, UV: 8, SV: 8, AT: 4 };
 
-export function binaryValueSize(vr: string): number | undefined {
-  return binarySizes[vr];
-}
-
 /** Numbers of a binary VR (US, SS, UL, SL, FL, FD, SV, UV); 64-bit integers beyond 2^53 lose precision. */
 export function binaryNumbers(bytes: Uint8Array, element: DicomElement, vr: string, encoding: Encoding): number[] {
   const size = binarySizes[vr];

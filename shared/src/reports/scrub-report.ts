@@ -19,7 +19,6 @@ import type { CalendarDate } from './report-dates';
 import { findDates, parseIsoOrDicomDate, shiftCalendarDate } from './report-dates';
 
 export type PhiKind = 'name' | 'id' | 'accession' | 'date' | 'birth-date' | 'phone' | 'email' | 'url' | 'address' | 'postcode' | 'institution';
-export const phiKinds: readonly PhiKind[] = ['name', 'id', 'accession', 'date', 'birth-date', 'phone', 'email', 'url', 'address', 'postcode', 'institution'];
 
 /** Original identifiers of the study the report belongs to (PHI: never stored in clear outside the vault). */
 export interface KnownIdentifiers {
