@@ -47,3 +47,9 @@ export async function inTransaction<T>(db: pg.Pool, work: (client: pg.PoolClient
     client.release();
   }
 }
+
+/** A DATE column as ISO `YYYY-MM-DD` (pg hands dates over as local midnight, so local fields are the date). */
+export function isoDateOf(value: Date | null): string | null {
+  if (!value) return null;
+  return `${value.getFullYear()}-${String(value.getMonth() + 1).padStart(2, '0')}-${String(value.getDate()).padStart(2, '0')}`;
+}

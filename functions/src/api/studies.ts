@@ -9,7 +9,7 @@ import { parseStudyFilter } from '@medlake/shared/query/study-filter';
 import type { StudyFilter } from '@medlake/shared/query/study-filter';
 import { studyFilterSql, studyListColumns } from '@medlake/shared/query/study-filter-sql';
 import type { Queryable } from '../adapters/database';
-import { databasePool } from '../adapters/database';
+import { databasePool, isoDateOf } from '../adapters/database';
 import { auditStudyAccess } from '../dicomweb/study-access';
 import { badRequest, notFound } from '../http/errors';
 import type { HttpRequest, Route } from '../http/router';
@@ -62,18 +62,13 @@ interface StudyRow {
   labels: string[] | null;
 }
 
-function isoDate(value: Date | null): string | null {
-  if (!value) return null;
-  return `${value.getFullYear()}-${String(value.getMonth() + 1).padStart(2, '0')}-${String(value.getDate()).padStart(2, '0')}`;
-}
-
 export function studySummary(row: StudyRow): StudySummary {
   return {
     studyInstanceUID: row.study_uid,
     patientId: row.patient_id,
     patientSex: row.patient_sex,
     patientAge: row.patient_age,
-    studyDate: isoDate(row.study_date),
+    studyDate: isoDateOf(row.study_date),
     studyTime: row.study_time,
     accessionNumber: row.accession_number,
     modalities: row.modalities,

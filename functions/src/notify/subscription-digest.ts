@@ -22,6 +22,7 @@ import { maxListedStudies, renderDigestEmail } from '@medlake/shared/subscriptio
 import { savedSearchFromJson } from '@medlake/shared/subscriptions/saved-search';
 import { signUnsubscribeToken } from '@medlake/shared/subscriptions/unsubscribe-token';
 import { AuditLog } from '../adapters/audit-log';
+import { isoDateOf } from '../adapters/database';
 import type { Mailer } from '../adapters/mailer';
 
 /**
@@ -193,7 +194,7 @@ async function digestOne(context: DigestContext, subscriptionId: string): Promis
     );
     const studies: DigestStudy[] = listed.rows.map((s) => ({
       studyInstanceUID: s.study_uid,
-      studyDate: isoDate(s.study_date),
+      studyDate: isoDateOf(s.study_date),
       modalities: s.modalities,
       bodyParts: s.body_parts,
       numSeries: s.num_series,
@@ -227,10 +228,4 @@ async function digestOne(context: DigestContext, subscriptionId: string): Promis
   } finally {
     client.release();
   }
-}
-
-/** A DATE column as ISO `YYYY-MM-DD` (pg hands dates over as local midnight). */
-function isoDate(value: Date | null): string | null {
-  if (!value) return null;
-  return `${value.getFullYear()}-${String(value.getMonth() + 1).padStart(2, '0')}-${String(value.getDate()).padStart(2, '0')}`;
 }
