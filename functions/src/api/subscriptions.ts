@@ -11,6 +11,7 @@ import type { StudyFilter } from '@medlake/shared/query/study-filter';
 import { studyFilterWhere } from '@medlake/shared/query/study-filter-sql';
 import { SqlParameters } from '@medlake/shared/query/sql';
 import { browserLinks, savedSearchFilter, savedSearchFromJson, savedSearchQuery, subscriptionName } from '@medlake/shared/subscriptions/saved-search';
+import { escapeHtml } from '@medlake/shared/subscriptions/digest-email';
 import { verifyUnsubscribeToken } from '@medlake/shared/subscriptions/unsubscribe-token';
 import { AuditLog } from '../adapters/audit-log';
 import { databasePool } from '../adapters/database';
@@ -184,10 +185,6 @@ export const subscriptionRoutes: Route[] = [
 function wantsJson(request: HttpRequest<unknown>): boolean {
   const accept = request.header('accept') ?? '';
   return /application\/json/.test(accept) && !/text\/html/.test(accept);
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
 function page(status: number, title: string, sentence: string): HttpResult {

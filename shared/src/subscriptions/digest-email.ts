@@ -54,7 +54,8 @@ function studyLine(study: DigestStudy): string {
   return parts.join(' · ');
 }
 
-function escapeHtml(value: string): string {
+/** Text as HTML content or attribute value (also used by the unsubscribe page). */
+export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
