@@ -14,6 +14,9 @@ describe('stage settings from cdk.json context', () => {
     const prod = stageConfig(reader({ stage: 'prod' }));
     expect(prod).toMatchObject({ stage: 'prod', retainData: true, deletionProtection: true, databaseProxy: true, readerInstance: true, interfaceEndpoints: true, logRetentionDays: 365 });
     expect(prod.minAcu).toBeGreaterThan(0);
+    // A scheduled digest run reads the database every 15 minutes: dev's would never let Aurora pause.
+    expect(dev.digestScheduleMinutes).toBe(0);
+    expect(prod.digestScheduleMinutes).toBe(15);
   });
 
   it('-c values arrive as strings and override the stage defaults', () => {
@@ -34,6 +37,8 @@ describe('stage settings from cdk.json context', () => {
       [{ mailFrom: 'nobody' }, /not an email address/],
       [{ domainName: 'x.example' }, /go together/],
       [{ retainData: 'yes' }, /true or false/],
+      [{ digestScheduleMinutes: '7.5' }, /whole number of minutes/],
+      [{ digestScheduleMinutes: '2000' }, /from 0 to 1440/],
     ];
     for (const [overrides, message] of cases) {
       expect(() => stageConfig(reader(overrides)), JSON.stringify(overrides)).toThrow(ConfigError);

@@ -29,6 +29,12 @@ export interface StageConfig {
   interfaceEndpoints: boolean;
   /** Cognito threat protection (compromised credentials, adaptive auth): the Plus plan, billed per active user. */
   threatProtection: boolean;
+  /**
+   * Minutes between the scheduled subscription digest requests (the safety
+   * net for a lost request); 0: none. Each run reads the database, so with a
+   * pausing Aurora (minAcu 0) a schedule keeps it awake.
+   */
+  digestScheduleMinutes: number;
   /** POWERTOOLS_LOG_LEVEL of every function. */
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** SES identity the emails come from (also Cognito's sender). */
@@ -77,6 +83,7 @@ export function stageConfig(context: ContextReader): StageConfig {
     natGateways: num(value('natGateways'), 'natGateways', 1, 3),
     interfaceEndpoints: bool(value('interfaceEndpoints'), 'interfaceEndpoints'),
     threatProtection: bool(value('threatProtection'), 'threatProtection'),
+    digestScheduleMinutes: num(value('digestScheduleMinutes') ?? 15, 'digestScheduleMinutes', 0, 1440),
     logLevel: oneOf(value('logLevel') ?? 'INFO', 'logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const),
     mailFrom: str(value('mailFrom'), 'mailFrom'),
     alarmEmail: optionalStr(value('alarmEmail')),
@@ -89,6 +96,7 @@ export function stageConfig(context: ContextReader): StageConfig {
   if (config.minAcu > config.maxAcu) throw new ConfigError(`minAcu (${config.minAcu}) must not exceed maxAcu (${config.maxAcu}).`);
   if (!Number.isInteger(config.minAcu * 2) || !Number.isInteger(config.maxAcu * 2)) throw new ConfigError('Aurora capacities come in steps of 0.5 ACU.');
   if (config.minAcu === 0 && config.databaseProxy) throw new ConfigError('An Aurora cluster that pauses (minAcu 0) cannot sit behind RDS Proxy, which keeps connections open: set minAcu ≥ 0.5 or databaseProxy false.');
+  if (!Number.isInteger(config.digestScheduleMinutes)) throw new ConfigError('digestScheduleMinutes is a whole number of minutes (0: no schedule).');
   if (!logRetentionValues.has(config.logRetentionDays)) throw new ConfigError(`logRetentionDays ${config.logRetentionDays} is not a CloudWatch retention (e.g. 7, 30, 90, 365, 3653).`);
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.mailFrom)) throw new ConfigError(`mailFrom "${config.mailFrom}" is not an email address.`);
   if (Boolean(config.domainName) !== Boolean(config.certificateArn)) throw new ConfigError('domainName and certificateArn go together (the certificate must be in us-east-1 for CloudFront).');

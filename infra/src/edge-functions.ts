@@ -1,9 +1,10 @@
 /**
- * The two CloudFront Functions (viewer request, cloudfront-js-2.0) of the
+ * The CloudFront Functions (viewer request, cloudfront-js-2.0) of the
  * distribution, as source text. Kept as plain ES5-style JavaScript because
  * that is what the CloudFront runtime runs; the infra tests evaluate exactly
  * these strings against sample requests.
  */
+import { forwardedAuthorizationHeader } from '@medlake/functions/auth/authenticate';
 import { csrfCookie, csrfHeader, sessionCookie } from '@medlake/functions/auth/session-cookies';
 
 /**
@@ -24,14 +25,13 @@ import { csrfCookie, csrfHeader, sessionCookie } from '@medlake/functions/auth/s
  * any value the viewer sent: DICOMweb builds RetrieveURL and BulkDataURI
  * links from it, and they must point back at this site.
  */
-export const sessionBearerSource = `
+const sessionBearerCore = `
 var sessionCookie = ${JSON.stringify(sessionCookie)};
 var csrfCookie = ${JSON.stringify(csrfCookie)};
 var csrfHeader = ${JSON.stringify(csrfHeader)};
 var safeMethods = { GET: true, HEAD: true, OPTIONS: true };
 
-function handler(event) {
-  var request = event.request;
+function withSessionBearer(request) {
   if (request.headers.host) request.headers['x-forwarded-host'] = { value: request.headers.host.value };
   if (request.headers.authorization) return request;
   var session = request.cookies[sessionCookie];
@@ -45,6 +45,55 @@ function handler(event) {
   return request;
 }
 `;
+
+/** /api/*: the session cookie as Bearer token (above). */
+export const sessionBearerSource = `${sessionBearerCore}
+function handler(event) {
+  return withSessionBearer(event.request);
+}
+`;
+
+/** The first line of a CloudFront Function that changes the request's origin. */
+export const cloudfrontModuleImport = "import cf from 'cloudfront';";
+
+/**
+ * /dicomweb/*: the session cookie as Bearer token as for /api/*, then one of
+ * two origins (CloudFront routes by path only, so the method is looked at here):
+ *
+ * - GET, HEAD, OPTIONS stay with the behaviour's origin, the streaming
+ *   Function URL of `dicomweb-stream` (answers of any size). CloudFront signs
+ *   those requests with SigV4 (Origin Access Control), which overwrites the
+ *   Authorization header; so the caller's `Authorization` moves to
+ *   `X-Medlake-Authorization`, which the handler reads on requests Lambda
+ *   verified as signed (functions/src/auth/authenticate.ts).
+ * - Everything else (STOW-RS POSTs) goes to API Gateway (`apiOriginId`, its
+ *   JWT authorizer in front): OAC can sign a request body for a Function URL
+ *   only if the client sends the body's SHA-256 in x-amz-content-sha256,
+ *   which OHIF and DICOMweb clients do not.
+ *
+ * An X-Medlake-Authorization sent by the viewer is dropped either way.
+ */
+export function dicomwebRoutingSource(apiOriginId: string): string {
+  return `${cloudfrontModuleImport}
+${sessionBearerCore}
+var apiOriginId = ${JSON.stringify(apiOriginId)};
+var forwardedAuthorization = ${JSON.stringify(forwardedAuthorizationHeader)};
+
+function handler(event) {
+  var request = withSessionBearer(event.request);
+  delete request.headers[forwardedAuthorization];
+  if (!safeMethods[request.method]) {
+    cf.selectRequestOriginById(apiOriginId);
+    return request;
+  }
+  if (request.headers.authorization) {
+    request.headers[forwardedAuthorization] = { value: request.headers.authorization.value };
+    delete request.headers.authorization;
+  }
+  return request;
+}
+`;
+}
 
 /**
  * Client-side routes of the SPA (/studies/2.25.123..., /admin/users) and of

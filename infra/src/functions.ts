@@ -1,25 +1,29 @@
 /**
  * The Lambda catalog: every function of medlake, its entry
- * (`functions/src/<name>/handler.ts`), its size, and what it may touch. The
- * processing construct turns each "may touch" into IAM statements scoped to
- * that one bucket prefix, queue, key or secret, so this table IS the
- * least-privilege policy; the infra tests read it back from the template.
+ * (`functions/src/<entry>/handler.ts`), its size, its settings and what it
+ * may touch. The processing construct turns each "may touch" into IAM
+ * statements scoped to that one bucket prefix, queue, key or secret, so this
+ * table IS the least-privilege policy; the infra tests read it back from the
+ * template and compare it with a table written from what the handlers call.
  *
  * To add a function: one entry here. A function whose handler file does not
  * exist yet is skipped at synth (with a warning), so the stack always builds.
  */
+import type { VaultKind } from '@medlake/functions/adapters/phi-vault';
 import type { BucketId, QueueId } from '@medlake/shared/resources';
+import type { SettingGroup } from './settings';
 
-export type FunctionName = 'api' | 'dicomweb' | 'ingest' | 'export' | 'notify' | 'migrate';
+export type FunctionName = 'api' | 'dicomweb' | 'dicomweb-stream' | 'ingest' | 'export' | 'notify' | 'migrate';
 
 /**
  * read: GetObject (byte ranges too) under the prefix; list: ListBucket (so a
  * missing key is a 404, not a 403; only where keys carry no PHI);
- * write: PutObject incl. multipart under the prefix; presign-upload: the
+ * write: PutObject incl. multipart under the prefix; put: PutObject only
+ * (small objects written whole); presign-upload: the
  * function signs PUT / multipart URLs that browsers and gateways use, which act
  * with the function's own rights; probe: HeadBucket for the health check.
  */
-export type BucketAccess = 'read' | 'list' | 'write' | 'presign-upload' | 'probe';
+export type BucketAccess = 'read' | 'list' | 'write' | 'put' | 'presign-upload' | 'probe';
 
 export interface BucketGrant {
   access: readonly BucketAccess[];
@@ -29,6 +33,10 @@ export interface BucketGrant {
 
 export interface FunctionDefinition {
   name: FunctionName;
+  /** Folder under functions/src whose handler.ts is bundled (default: the name). */
+  entry?: string;
+  /** Export of handler.ts Lambda calls (default `handler`). */
+  handlerExport?: string;
   description: string;
   memoryMb: number;
   timeoutSeconds: number;
@@ -36,7 +44,19 @@ export interface FunctionDefinition {
   ephemeralStorageMb?: number;
   /** Served by API Gateway under this path prefix. */
   http?: '/api' | '/dicomweb';
-  buckets?: Partial<Record<BucketId, BucketGrant>>;
+  /**
+   * A Function URL in response-streaming mode (InvokeMode RESPONSE_STREAM,
+   * AuthType AWS_IAM) that only CloudFront may invoke (Origin Access Control).
+   */
+  streamingUrl?: boolean;
+  /** Builds links to the site (emails, download links, DICOMweb URLs): gets PUBLIC_BASE_URL. */
+  linksToSite?: boolean;
+  /** Tuning the handler reads (infra/src/settings.ts sets each group's variables). */
+  settings?: readonly SettingGroup[];
+  /** Groups the bundle mentions but this function never reads, and why (the infra tests compare bundles and settings). */
+  unusedSettings?: Partial<Record<SettingGroup, string>>;
+  /** Several grants on one bucket when object actions differ by prefix. */
+  buckets?: Partial<Record<BucketId, BucketGrant | readonly BucketGrant[]>>;
   /** Queues it sends messages to. */
   sendsTo?: readonly QueueId[];
   /** Queues whose attributes it reads (health check). */
@@ -45,14 +65,24 @@ export interface FunctionDefinition {
   database: boolean;
   /** Reads the de-identification key (pseudonyms, UID remapping, date shifts). */
   deidKey?: boolean;
-  /** PHI vault key: `seal` = GenerateDataKey to encrypt originals, `open` = Decrypt to re-identify. */
-  vault?: readonly ('seal' | 'open')[];
+  /**
+   * PHI vault key: `seal` = GenerateDataKey to encrypt originals; `open` =
+   * Decrypt of the records of these kinds only (the kind is part of each
+   * record's KMS encryption context, so IAM can tell them apart).
+   */
+  vault?: { seal?: boolean; open?: readonly VaultKind[] };
   /** Cognito admin API calls on the user pool (approve, groups, disable...). */
   userPoolAdmin?: boolean;
   /** Sends email through SES. */
   mail?: boolean;
   /** Repository folders copied next to the bundle, by the env var that tells the handler where they are. */
   includeDirs?: Record<string, string>;
+}
+
+/** The grants of a catalog entry on one bucket, as a list. */
+export function bucketGrants(grant: BucketGrant | readonly BucketGrant[] | undefined): readonly BucketGrant[] {
+  if (!grant) return [];
+  return 'access' in grant ? [grant as BucketGrant] : (grant as readonly BucketGrant[]);
 }
 
 /**
@@ -62,48 +92,91 @@ export interface FunctionDefinition {
  */
 export const uploadPrefix = 'incoming/';
 
+/** Rendered images and thumbnails the dicomweb functions keep in the archive after a first render. */
+export const derivedPrefix = 'derived/';
+
+/**
+ * Report linking scrubs a report with the identifiers of its patient and
+ * study, and reads the report's own sealed original (functions/src/reports/report-intake.ts).
+ */
+const reportLinking: readonly VaultKind[] = ['patient', 'study', 'report'];
+
 export const functionCatalog: readonly FunctionDefinition[] = [
   {
     name: 'api',
-    description: 'JSON API of the SPA and gateways: sessions, users, uploads, studies, exports, audit',
+    description: 'JSON API of the SPA and gateways: sessions, users, uploads, studies, reports, annotations, exports, audit',
     memoryMb: 1024,
     // API Gateway gives up on an integration after 30 s.
     timeoutSeconds: 29,
     http: '/api',
+    linksToSite: true,
+    // Annotation versions and labels are stored through the ingest path (storeInstance); exports are requested and linked here.
+    settings: ['uploads', 'ingest', 'digests', 'exports', 'reidentify'],
     buckets: {
       // list: a multipart upload that S3 forgot must be a 404, not a 403 (keys hold no more than the objects the function may read).
       quarantine: { access: ['presign-upload', 'read', 'list'], prefix: uploadPrefix },
-      archive: { access: ['probe'] },
+      // Annotation history reads stored SRs; a new annotation version is a new SR written through storeInstance (list: a missing object is a 404).
+      archive: { access: ['read', 'list', 'write'] },
       exports: { access: ['read'] },
     },
-    sendsTo: ['export'],
+    // export: new export runs; notify: the index writer asks for a subscription digest after storing an annotation version.
+    sendsTo: ['export', 'notify'],
     probesQueues: ['ingest'],
     database: true,
-    // Reports submitted through the API are scrubbed with the patient's date shift; their originals go to the vault.
-    // Re-identification (POST /api/studies/{uid}/reidentify, admin only, audited) opens it; unsubscribe links are checked with a key derived from the de-identification key.
+    // Reports submitted through the API are scrubbed with the patient's date shift and the sealed identifiers of the
+    // study; their originals go to the vault. Re-identification (POST /api/studies/{uid}/reidentify, admin only,
+    // audited) opens patient, study and series records.
     deidKey: true,
-    vault: ['seal', 'open'],
+    vault: { seal: true, open: ['patient', 'study', 'series', 'report'] },
     userPoolAdmin: true,
   },
   {
     name: 'dicomweb',
-    description: 'QIDO-RS, WADO-RS (frames by byte range), STOW-RS for annotations',
+    description: 'DICOMweb through API Gateway: STOW-RS (annotations) and buffered reads within 6 MB',
     memoryMb: 1536,
     timeoutSeconds: 29,
     http: '/dicomweb',
+    linksToSite: true,
+    settings: ['ingest', 'digests', 'frame-cache'],
     // STOW-RS stores through the same path as ingest: de-identified, into the archive (and asks for subscription digests).
     buckets: { archive: { access: ['read', 'list', 'write'] } },
     sendsTo: ['notify'],
     database: true,
     deidKey: true,
-    vault: ['seal'],
+    // The index writer links reports that waited for a stored study.
+    vault: { seal: true, open: reportLinking },
+  },
+  {
+    name: 'dicomweb-stream',
+    entry: 'dicomweb',
+    handlerExport: 'streamingHandler',
+    description: 'DICOMweb reads of any size (QIDO-RS, WADO-RS): Lambda response streaming behind a Function URL only CloudFront may invoke',
+    memoryMb: 2048,
+    // 200 MB (Lambda's streamed-answer cap) at the 2 MB/s Lambda streams beyond the first 6 MB: about 100 s.
+    timeoutSeconds: 180,
+    streamingUrl: true,
+    // No PUBLIC_BASE_URL: links are built from X-Forwarded-Host, which CloudFront's viewer-request function always sets
+    // (and the distribution's domain would make a dependency cycle: the distribution names this function's URL).
+    settings: ['frame-cache'],
+    unusedSettings: {
+      ingest: 'same bundle as dicomweb, but CloudFront sends STOW-RS to API Gateway: nothing is stored here',
+      digests: 'digests are requested when something is stored, which never happens here',
+    },
+    // Reads only; CloudFront sends STOW-RS to API Gateway. Writes: the rendered images kept after a first render.
+    buckets: { archive: [{ access: ['read', 'list'] }, { access: ['put'], prefix: derivedPrefix }] },
+    database: true,
   },
   {
     name: 'ingest',
     description: 'S3 ObjectCreated of uploads → de-identify → archive → index',
-    memoryMb: 2048,
+    // INGEST_MEMORY_BUDGET_BYTES (1 GiB of objects at once) + zip entries in flight (INGEST_MEMORY_LIMIT_BYTES) + their
+    // de-identified copies + Node itself; also ~1.7 vCPU for INGEST_CONCURRENCY files at once.
+    memoryMb: 3072,
     timeoutSeconds: 600,
-    ephemeralStorageMb: 4096,
+    // Objects above INGEST_MEMORY_LIMIT_BYTES are streamed to /tmp, several at a time.
+    ephemeralStorageMb: 10240,
+    linksToSite: true,
+    settings: ['ingest', 'digests'],
     buckets: {
       quarantine: { access: ['read', 'list'], prefix: uploadPrefix },
       archive: { access: ['read', 'list', 'write'] },
@@ -112,13 +185,19 @@ export const functionCatalog: readonly FunctionDefinition[] = [
     sendsTo: ['notify'],
     database: true,
     deidKey: true,
-    vault: ['seal'],
+    // Report uploads (text, CSV, DICOM SR/PDF) are linked and scrubbed here, and so are reports that waited for a study.
+    vault: { seal: true, open: reportLinking },
   },
   {
     name: 'export',
     description: 'cohort export: archive → zip (multipart) in the exports bucket → link',
+    // Read-ahead (EXPORT_READ_AHEAD_BYTES) + parts in flight and being filled (EXPORT_PART_SIZE_BYTES): ~300 MB measured;
+    // the rest buys CPU for checksums and S3 requests.
     memoryMb: 2048,
+    // Lambda's longest: a run stops before the deadline and continues through its own queue.
     timeoutSeconds: 900,
+    linksToSite: true,
+    settings: ['exports'],
     buckets: {
       archive: { access: ['read', 'list'] },
       exports: { access: ['read', 'write'] },
@@ -129,9 +208,13 @@ export const functionCatalog: readonly FunctionDefinition[] = [
   },
   {
     name: 'notify',
-    description: 'emails: subscription matches and export links',
-    memoryMb: 256,
-    timeoutSeconds: 30,
+    description: 'emails: subscription digests and export links',
+    // A digest run over many subscriptions is CPU-bound SQL and templating: 512 MB buys a third of a vCPU.
+    memoryMb: 512,
+    // Within the notify queue's 60 s visibility timeout; a long run continues in a new message before its deadline.
+    timeoutSeconds: 50,
+    linksToSite: true,
+    settings: ['digests'],
     // A digest run waiting for a burst to settle asks for the next run itself.
     sendsTo: ['notify'],
     database: true,

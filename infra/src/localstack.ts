@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { BucketDefinition, NotificationDefinition, QueueDefinition } from '@medlake/shared/resources';
 import { buckets, envNames, nameFor, notifications, queues } from '@medlake/shared/resources';
 import { repoRoot } from './processing';
+import { abortIncompleteMultipartDays } from './storage';
 
 export const localstackDir = join(repoRoot, 'localstack');
 export const initHookPath = join(localstackDir, 'init', 'ready.d', '10-medlake-resources.sh');
@@ -34,7 +35,7 @@ function bucketCommands(bucket: BucketDefinition): string[] {
   if (bucket.expireAfterDays) {
     const lifecycle = {
       Rules: [
-        { ID: `expire-after-${bucket.expireAfterDays}-days`, Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: bucket.expireAfterDays }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+        { ID: `expire-after-${bucket.expireAfterDays}-days`, Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: bucket.expireAfterDays }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: abortIncompleteMultipartDays[bucket.id] } },
       ],
     };
     lines.push(`awslocal s3api put-bucket-lifecycle-configuration --bucket ${name} --lifecycle-configuration ${q(JSON.stringify(lifecycle))}`);

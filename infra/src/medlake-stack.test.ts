@@ -13,10 +13,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPublic } from '@medlake/shared/access/matrix';
 import { buckets, nameFor, notifications, queues, roles } from '@medlake/shared/resources';
 import { apiRoutes } from './api';
+import { dicomwebRoutingSource, sessionBearerSource } from './edge-functions';
+import { apiOriginId } from './web';
 import { httpRoutes, medlakeApp } from './app';
 import type { MedlakeApp } from './app';
+import { PhiVault } from '@medlake/functions/adapters/phi-vault';
+import { exportSettings } from '@medlake/functions/export/export-settings';
+import { frameCacheBudgetBytes } from '@medlake/functions/dicomweb/frame-cache';
+import { ingestSettings } from '@medlake/functions/ingest/ingest-settings';
+import { uploadSettings } from '@medlake/functions/ingest/upload-policy';
+import { parseNotifyMessage } from '@medlake/functions/notify/messages';
+import { digestSettings } from '@medlake/functions/notify/notify-settings';
 import { functionCatalog, userPoolAdminActions } from './functions';
-import { presentFunctions, repoRoot } from './processing';
+import type { SettingGroup } from './settings';
+import { settingGroupVariables, settingsEnvironment, settingsLeftUnset } from './settings';
+import { presentFunctions, repoRoot, vaultPurpose } from './processing';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; Condition?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Sid?: string; Condition?: Record<string, Record<string, unknown>> };
@@ -130,6 +141,32 @@ describe('buckets', () => {
       const rules = (bucket.Properties.LifecycleConfiguration as { Rules: { ExpirationInDays?: number; AbortIncompleteMultipartUpload?: unknown }[] }).Rules;
       expect(rules.find((r) => r.ExpirationInDays)?.ExpirationInDays).toBe(definition.expireAfterDays);
       expect(rules.some((r) => r.AbortIncompleteMultipartUpload)).toBe(true);
+    }
+  });
+
+  it('incomplete multipart uploads are aborted after the upload resume window (quarantine), after the longest export (exports), after a day (archive)', () => {
+    const rulesOf = (id: string) => {
+      const [, bucket] = resources(dev.template, 'AWS::S3::Bucket').find(([, r]) => JSON.stringify(r.Properties.BucketName ?? '').includes(nameFor('dev', id)))!;
+      return (bucket.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    };
+    const abortDays = (id: string) => (rulesOf(id).find((r) => r.AbortIncompleteMultipartUpload)!.AbortIncompleteMultipartUpload as { DaysAfterInitiation: number }).DaysAfterInitiation;
+    // The window the api function hands out part URLs for, as set in its environment.
+    const api = resources(dev.template, 'AWS::Lambda::Function').find(([, f]) => f.Properties.FunctionName === nameFor('dev', 'api'))!;
+    const resumeWindowSeconds = Number((api[1].Properties.Environment as { Variables: Record<string, string> }).Variables.UPLOAD_RESUME_WINDOW_SECONDS);
+    expect(resumeWindowSeconds).toBe(uploadSettings({}).resumeWindowSeconds);
+    expect(abortDays('quarantine') * 86_400).toBeGreaterThanOrEqual(resumeWindowSeconds);
+    expect((abortDays('quarantine') - 1) * 86_400).toBeLessThan(resumeWindowSeconds);
+    expect(abortDays('exports')).toBe(2);
+    expect(abortDays('archive')).toBe(1);
+  });
+
+  it('the archive keeps every version: no expiry, no noncurrent-version expiry, no transition', () => {
+    for (const { template } of [dev, prod]) {
+      const [, archive] = resources(template, 'AWS::S3::Bucket').find(([, r]) => JSON.stringify(r.Properties.BucketName ?? '').includes('-archive-'))!;
+      expect(archive.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      for (const rule of (archive.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules) {
+        expect(Object.keys(rule).sort()).toEqual(['AbortIncompleteMultipartUpload', 'Id', 'Status']);
+      }
     }
   });
 
@@ -393,6 +430,16 @@ describe('least privilege', () => {
     });
   }
 
+  it('the vault conditions name the encryption context the PHI vault really seals and opens with', async () => {
+    const contexts: Record<string, string>[] = [];
+    const vault = new PhiVault({
+      generate: (context) => { contexts.push(context); return Promise.resolve({ plaintext: Buffer.alloc(32, 7), wrapped: Buffer.from('wrapped'), keyId: 'key' }); },
+      unwrap: (_wrapped, _keyId, context) => { contexts.push(context); return Promise.resolve(Buffer.alloc(32, 7)); },
+    });
+    expect(await vault.open(await vault.seal('series', 'pseudonym-1', { SeriesInstanceUID: '1.2.3' }))).toEqual({ SeriesInstanceUID: '1.2.3' });
+    expect(contexts).toEqual([{ purpose: vaultPurpose, kind: 'series', pseudonym: 'pseudonym-1' }, { purpose: vaultPurpose, kind: 'series', pseudonym: 'pseudonym-1' }]);
+  });
+
   it('the Cognito admin actions of the api function are exactly the admin commands user-pool.ts sends', () => {
     const source = readFileSync(join(repoRoot, 'functions', 'src', 'auth', 'user-pool.ts'), 'utf8');
     const sent = [...new Set([...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!))];
@@ -465,21 +512,76 @@ describe('CloudFront', () => {
     };
   }
 
-  it('routes /api/* and /dicomweb/* to the HTTP API uncached, all methods, all viewer headers, cookies and query strings', () => {
-    const config = distribution(dev.template);
+  function behavior(template: Template, pattern: string) {
+    const config = distribution(template);
+    const found = config.CacheBehaviors.find((b) => b.PathPattern === pattern);
+    if (!found) throw new Error(`no behaviour for ${pattern}`);
+    return { behavior: found, origin: config.Origins.find((o) => o.Id === found.TargetOriginId)! };
+  }
+
+  function expectUncachedPassThrough(b: Record<string, unknown>, pattern: string) {
+    expect(b.AllowedMethods, pattern).toEqual(['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE']);
+    expect(b.CachePolicyId).toBe(managed.cachingDisabled);
+    expect(b.OriginRequestPolicyId).toBe(managed.allViewerExceptHostHeader);
+    expect(b.ViewerProtocolPolicy).toBe('https-only');
+  }
+
+  it('routes /api/* to the HTTP API uncached, all methods, all viewer headers, cookies and query strings, with the session-cookie function', () => {
     const apiId = logicalId(dev.template, 'AWS::ApiGatewayV2::Api', () => true);
-    for (const pattern of ['/api/*', '/dicomweb/*']) {
-      const behavior = config.CacheBehaviors.find((b) => b.PathPattern === pattern);
-      expect(behavior, pattern).toBeDefined();
-      expect(behavior!.AllowedMethods).toEqual(['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE']);
-      expect(behavior!.CachePolicyId).toBe(managed.cachingDisabled);
-      expect(behavior!.OriginRequestPolicyId).toBe(managed.allViewerExceptHostHeader);
-      expect(behavior!.ViewerProtocolPolicy).toBe('https-only');
-      expect((behavior!.FunctionAssociations as { EventType: string }[])[0]?.EventType).toBe('viewer-request');
-      const origin = config.Origins.find((o) => o.Id === behavior!.TargetOriginId)!;
-      expect(JSON.stringify(origin.DomainName)).toContain(apiId);
+    const { behavior: api, origin } = behavior(dev.template, '/api/*');
+    expectUncachedPassThrough(api, '/api/*');
+    expect(JSON.stringify(origin.DomainName)).toContain(apiId);
+    expect(origin.Id).toBe(apiOriginId);
+    expect(origin.CustomOriginConfig?.OriginProtocolPolicy).toBe('https-only');
+    const [fnId] = (api.FunctionAssociations as { EventType: string; FunctionARN: { 'Fn::GetAtt': string[] } }[]).map((a) => { expect(a.EventType).toBe('viewer-request'); return a.FunctionARN['Fn::GetAtt'][0]; });
+    expect((dev.template.toJSON().Resources[fnId!] as Resource).Properties.FunctionCode).toBe(sessionBearerSource);
+  });
+
+  it('routes /dicomweb/* to the streaming Function URL of dicomweb-stream, signed by Origin Access Control, and STOW-RS to the HTTP API', () => {
+    for (const built of [dev, prod]) {
+      const { template } = built;
+      const { behavior: dicomweb, origin } = behavior(template, '/dicomweb/*');
+      expectUncachedPassThrough(dicomweb, '/dicomweb/*');
+      // The origin is the Function URL's host name.
+      const urlId = logicalId(template, 'AWS::Lambda::Url', () => true);
+      expect(origin.DomainName).toEqual({ 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [urlId, 'FunctionUrl'] }] }] });
       expect(origin.CustomOriginConfig?.OriginProtocolPolicy).toBe('https-only');
+      const oacId = (origin.OriginAccessControlId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+      expect((template.toJSON().Resources[oacId] as Resource).Properties.OriginAccessControlConfig).toMatchObject({ OriginAccessControlOriginType: 'lambda', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
+      // Its viewer-request function is the DICOMweb routing source, pointing at the HTTP API origin of this distribution.
+      const association = (dicomweb.FunctionAssociations as { EventType: string; FunctionARN: { 'Fn::GetAtt': string[] } }[])[0]!;
+      expect(association.EventType).toBe('viewer-request');
+      const routing = template.toJSON().Resources[association.FunctionARN['Fn::GetAtt'][0]!] as Resource;
+      expect(routing.Properties.FunctionCode).toBe(dicomwebRoutingSource(apiOriginId));
+      expect((routing.Properties.FunctionConfig as { Runtime: string }).Runtime).toBe('cloudfront-js-2.0');
+      expect(distribution(template).Origins.map((o) => o.Id)).toContain(apiOriginId);
     }
+  });
+
+  it('the Function URL streams, requires SigV4, and only this distribution may invoke it', () => {
+    const streamId = logicalId(dev.template, 'AWS::Lambda::Function', (r) => r.Properties.FunctionName === nameFor('dev', 'dicomweb-stream'));
+    const distributionId = logicalId(dev.template, 'AWS::CloudFront::Distribution', () => true);
+    const urls = resources(dev.template, 'AWS::Lambda::Url');
+    expect(urls).toHaveLength(1);
+    expect(urls[0]![1].Properties).toMatchObject({ AuthType: 'AWS_IAM', InvokeMode: 'RESPONSE_STREAM', TargetFunctionArn: { 'Fn::GetAtt': [streamId, 'Arn'] } });
+    expect(urls[0]![1].Properties.Cors).toBeUndefined();
+    const urlId = urls[0]![0];
+    const ofStream = (p: Resource) => [streamId, urlId].some((id) => JSON.stringify(p.Properties.FunctionName).includes(`"${id}"`));
+    const permissions = resources(dev.template, 'AWS::Lambda::Permission').filter(([, p]) => ofStream(p));
+    expect(permissions.map(([, p]) => p.Properties.Action).sort()).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl']);
+    for (const [, permission] of permissions) {
+      expect(permission.Properties.Principal).toBe('cloudfront.amazonaws.com');
+      expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(new RegExp(`:distribution/",\\{"Ref":"${distributionId}"\\}`));
+    }
+    expect(permissions.find(([, p]) => p.Properties.Action === 'lambda:InvokeFunction')![1].Properties.InvokedViaFunctionUrl).toBe(true);
+  });
+
+  it('the HTTP API keeps /dicomweb/{proxy+} on the buffered dicomweb function (STOW-RS from CloudFront, and machine clients calling it directly)', () => {
+    const bufferedId = logicalId(dev.template, 'AWS::Lambda::Function', (r) => r.Properties.FunctionName === nameFor('dev', 'dicomweb'));
+    const [, route] = resources(dev.template, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === 'ANY /dicomweb/{proxy+}')!;
+    const integration = resources(dev.template, 'AWS::ApiGatewayV2::Integration').find(([id]) => JSON.stringify(route.Properties.Target).includes(id))?.[1];
+    expect(integration).toBeDefined();
+    expect(JSON.stringify(integration!.Properties.IntegrationUri)).toContain(bufferedId);
   });
 
   it('serves the site from a private bucket through Origin Access Control, with SPA routing and security headers', () => {
@@ -516,6 +618,109 @@ describe('identity', () => {
       expect(client.Properties.ExplicitAuthFlows).toEqual(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']);
       expect(client.Properties.EnableTokenRevocation).toBe(true);
     }
+  });
+});
+
+describe('settings the handlers read', () => {
+  const deployed = () =>
+    presentFunctions().map((definition) => {
+      const [id, fn] = resources(dev.template, 'AWS::Lambda::Function').find(([, f]) => f.Properties.FunctionName === nameFor('dev', definition.name))!;
+      const key = JSON.stringify((fn.Properties.Code as { S3Key: unknown }).S3Key);
+      const bundle = readFileSync(join(dev.assemblyDir, `asset.${/([0-9a-f]{64})\.zip/.exec(key)![1]}`, 'index.mjs'), 'utf8');
+      return { definition, id, env: (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables, bundle };
+    });
+  const mentions = (bundle: string, name: string) => new RegExp(`\\b${name}\\b`).test(bundle);
+
+  it('every function gets exactly the setting groups its bundle reads (or the catalog says why not), each variable with its value', () => {
+    for (const { definition, env, bundle } of deployed()) {
+      const read = (Object.keys(settingGroupVariables) as SettingGroup[]).filter((group) => settingGroupVariables[group].some((name) => mentions(bundle, name)));
+      const declared = [...(definition.settings ?? []), ...Object.keys(definition.unusedSettings ?? {})].sort();
+      expect(declared, definition.name).toEqual(read.sort());
+      const expected = settingsEnvironment(definition.settings ?? [], definition.memoryMb);
+      for (const group of definition.settings ?? []) for (const name of settingGroupVariables[group]) expect(env[name], `${definition.name} ${name}`).toBe(expected[name]);
+      for (const group of Object.keys(definition.unusedSettings ?? {}) as SettingGroup[]) {
+        expect(definition.settings ?? [], definition.name).not.toContain(group);
+        for (const name of settingGroupVariables[group]) expect(env[name], `${definition.name} ${name}`).toBeUndefined();
+      }
+      for (const name of Object.keys(settingsLeftUnset)) expect(env[name], `${definition.name} ${name}`).toBeUndefined();
+    }
+  });
+
+  it('the handlers\' own parsers accept every value; the AWS values: 64 MiB export parts, a quarter of memory for frames, a third at most for ingest objects', () => {
+    for (const { definition, env } of deployed()) {
+      const literal = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+      expect(() => uploadSettings(literal), definition.name).not.toThrow();
+      expect(() => ingestSettings(literal), definition.name).not.toThrow();
+      expect(() => exportSettings(literal), definition.name).not.toThrow();
+      expect(() => digestSettings(literal), definition.name).not.toThrow();
+      if (definition.settings?.includes('exports')) expect(exportSettings(literal).partSizeBytes).toBe(64 * 1024 * 1024);
+      if (definition.settings?.includes('frame-cache')) expect(frameCacheBudgetBytes(literal)).toBe(Math.floor(definition.memoryMb / 4) * 1024 * 1024);
+      if (definition.settings?.includes('ingest')) expect(ingestSettings(literal).memoryBudgetBytes).toBeLessThanOrEqual((definition.memoryMb / 3) * 1024 * 1024);
+    }
+    const ingest = deployed().find((d) => d.definition.name === 'ingest')!;
+    expect(ingestSettings(ingest.env as Record<string, string>).memoryBudgetBytes).toBe(1024 * 1024 * 1024);
+  });
+
+  it('what a handler cannot run without is set: PUBLIC_BASE_URL where links are built, MAIL_FROM for notify', () => {
+    const publicBaseUrl = dev.stack.resolve(dev.stack.web.publicBaseUrl) as unknown;
+    for (const { definition, env } of deployed()) {
+      expect(env.PUBLIC_BASE_URL, definition.name).toEqual(definition.linksToSite ? publicBaseUrl : undefined);
+    }
+    expect(deployed().filter((d) => d.definition.linksToSite).map((d) => d.definition.name).sort()).toEqual(['api', 'dicomweb', 'export', 'ingest', 'notify']);
+    expect(deployed().find((d) => d.definition.name === 'notify')!.env.MAIL_FROM).toBe('imaging@hospital.example');
+  });
+
+  it('each function\'s environment fits Lambda\'s 4 KB (a reference counted at 100 characters, a region at 14)', () => {
+    const pseudo: Record<string, string> = { 'AWS::Region': 'ap-southeast-2', 'AWS::AccountId': '123456789012', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::Partition': 'aws-us-gov' };
+    const render = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const v = value as { 'Fn::Join'?: [string, unknown[]]; Ref?: string };
+      if (v['Fn::Join']) return v['Fn::Join'][1].map(render).join(v['Fn::Join'][0]);
+      if (v.Ref && pseudo[v.Ref]) return pseudo[v.Ref]!;
+      // ARNs, queue URLs, host names, ids: none of medlake's is longer.
+      return 'x'.repeat(100);
+    };
+    for (const { definition, env } of deployed()) {
+      const bytes = Object.entries(env).reduce((sum, [name, value]) => sum + name.length + render(value).length, 0);
+      expect(bytes, definition.name).toBeLessThan(4096);
+    }
+  });
+
+  it('README.md\'s configuration table lists every variable the stack sets, and those it leaves unset on purpose', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const table = readme.split('\n').filter((line) => line.startsWith('| `'));
+    const documented = new Set(table.flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)));
+    // Lambda runtime plumbing, not medlake settings.
+    const runtime = new Set(['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'POWERTOOLS_SERVICE_NAME']);
+    const set = new Set(deployed().flatMap(({ env }) => Object.keys(env)).filter((name) => !runtime.has(name)));
+    const missing = [...set, ...Object.keys(settingsLeftUnset)].filter((name) => !documented.has(name));
+    expect(missing.sort()).toEqual([]);
+  });
+});
+
+describe('subscription digest schedule', () => {
+  it('prod: every 15 minutes EventBridge puts the digest request the notify handler understands on the notify queue', () => {
+    const rules = resources(prod.template, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0]!;
+    expect(rule.Properties).toMatchObject({ Name: nameFor('prod', 'subscription-digests'), ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED' });
+    const notifyQueue = logicalId(prod.template, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === nameFor('prod', 'notify'));
+    const [target] = rule.Properties.Targets as { Arn: unknown; Input: string }[];
+    expect(target!.Arn).toEqual({ 'Fn::GetAtt': [notifyQueue, 'Arn'] });
+    expect(parseNotifyMessage(target!.Input)).toEqual({ kind: 'subscription-digest' });
+    // Only this rule may send (the queue policy names it), and EventBridge may use the queue's key.
+    const policy = resources(prod.template, 'AWS::SQS::QueuePolicy').find(([, p]) => JSON.stringify(p.Properties.Queues).includes(notifyQueue))![1];
+    const statement = (policy.Properties.PolicyDocument as { Statement: (Statement & { Principal: unknown })[] }).Statement.find((st) => st.Sid === 'DigestSchedule')!;
+    expect(statement.Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(statement.Action).toBe('sqs:SendMessage');
+    expect(JSON.stringify(statement.Condition?.ArnEquals?.['aws:SourceArn'])).toContain(`:rule/${nameFor('prod', 'subscription-digests')}`);
+    expect(JSON.stringify(resources(prod.template, 'AWS::KMS::Key').map(([, k]) => k.Properties.KeyPolicy))).toContain('events.amazonaws.com');
+    // Failed deliveries page someone.
+    prod.template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/Events', MetricName: 'FailedInvocations', Dimensions: [{ Name: 'RuleName', Value: { Ref: ruleId } }] });
+  });
+
+  it('dev: none, so that a paused Aurora stays paused', () => {
+    dev.template.resourceCountIs('AWS::Events::Rule', 0);
   });
 });
 

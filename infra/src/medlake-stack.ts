@@ -90,13 +90,20 @@ export class MedlakeStack extends Stack {
     }
     const fns = this.processing.functions;
     this.api.addRoutes({ api: fns.api, dicomweb: fns.dicomweb }, props.httpRoutes);
+    this.web.routeDicomweb(this.processing.functionUrls['dicomweb-stream']);
 
     if (fns.migrate) {
       this.migration = new Migration(this, 'Migration', { config, dataKey: this.storage.dataKey, migrateFunction: fns.migrate, vpc: this.data.vpc, securityGroup: this.data.functionSecurityGroup });
       // New code never runs against an old schema.
       for (const [name, fn] of Object.entries(fns)) if (name !== 'migrate' && fn) fn.node.addDependency(this.migration.resource);
     }
-    this.monitoring = new Monitoring(this, 'Monitoring', { config, dataKey: this.storage.dataKey, queues: this.processing.queues, functions: fns });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      config,
+      dataKey: this.storage.dataKey,
+      queues: this.processing.queues,
+      functions: fns,
+      schedules: this.processing.digestSchedule ? [this.processing.digestSchedule] : [],
+    });
 
     new CfnOutput(this, 'Url', { value: this.web.publicBaseUrl, description: 'medlake: open this in a browser' });
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });

@@ -7,6 +7,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -19,11 +20,17 @@ import type { StageConfig } from './config';
 import type { QueuePair } from './processing';
 import { pascal } from './storage';
 
+function pascalToKebab(id: string): string {
+  return id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
 export interface MonitoringProps {
   config: StageConfig;
   dataKey: kms.IKey;
   queues: Record<QueueId, QueuePair>;
   functions: Partial<Record<string, lambda.IFunction>>;
+  /** Scheduled rules whose failed deliveries need a human (the digest safety net). */
+  schedules?: readonly events.Rule[];
 }
 
 export class Monitoring extends Construct {
@@ -76,6 +83,20 @@ export class Monitoring extends Construct {
         alarm.addAlarmAction(notify);
         this.alarms.push(alarm);
       }
+    }
+
+    for (const rule of props.schedules ?? []) {
+      const alarm = new cloudwatch.Alarm(this, `${rule.node.id}FailedInvocations`, {
+        alarmName: nameFor(config.stage, `${pascalToKebab(rule.node.id)}-failed`),
+        alarmDescription: `EventBridge could not deliver the scheduled ${rule.node.id} message (queue policy or key policy?).`,
+        metric: new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'FailedInvocations', dimensionsMap: { RuleName: rule.ruleName }, period: Duration.minutes(15), statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(notify);
+      this.alarms.push(alarm);
     }
   }
 }

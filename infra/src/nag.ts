@@ -8,6 +8,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { IConstruct } from 'constructs';
+import { bucketGrants } from './functions';
 import type { MedlakeStack } from './medlake-stack';
 
 function ack(scope: IConstruct, id: string, reason: string): void {
@@ -39,15 +40,17 @@ export function acknowledgeNagFindings(stack: MedlakeStack): void {
     ack(fn, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]', 'Creating and deleting its VPC network interfaces; EC2 network-interface actions cannot be scoped to resources.');
     ack(fn, 'HIPAA.Security-IAMNoInlinePolicy', 'The policy is generated from the function catalog and attached to this one role only; a separately managed policy would add a lifecycle without narrowing anything.');
     ack(fn, 'HIPAA.Security-LambdaConcurrency', 'Reserved concurrency would carve a fixed share out of the account pool (new accounts have little); throttling is done by API Gateway and by the SQS event sources.');
-    ack(fn, 'HIPAA.Security-LambdaDLQ', `${name} is invoked synchronously (API Gateway, CloudFormation) or by an SQS event source whose queue has its own dead-letter queue; an async-invocation DLQ would never receive anything.`);
+    ack(fn, 'HIPAA.Security-LambdaDLQ', `${name} is invoked synchronously (API Gateway, its Function URL, CloudFormation) or by an SQS event source whose queue has its own dead-letter queue; an async-invocation DLQ would never receive anything.`);
   }
   for (const [name, fn] of Object.entries(stack.processing.functions)) {
     if (!fn) continue;
     const definition = stack.processing.definitions.find((d) => d.name === name);
-    for (const [bucketId, grant] of Object.entries(definition?.buckets ?? {})) {
-      if (!grant || !grant.access.some((a) => a !== 'probe' && a !== 'list')) continue;
-      const bucket = stack.storage.buckets[bucketId as keyof typeof stack.storage.buckets];
-      ack(fn, `AwsSolutions-IAM5[Resource::${arnRef(bucket)}/${grant.prefix ?? ''}*]`, `Object actions on the keys of the ${bucketId} bucket${grant.prefix ? ` under ${grant.prefix}` : ''}: object keys are not known in advance.`);
+    for (const [bucketId, grants] of Object.entries(definition?.buckets ?? {})) {
+      for (const grant of bucketGrants(grants)) {
+        if (!grant.access.some((a) => a !== 'probe' && a !== 'list')) continue;
+        const bucket = stack.storage.buckets[bucketId as keyof typeof stack.storage.buckets];
+        ack(fn, `AwsSolutions-IAM5[Resource::${arnRef(bucket)}/${grant.prefix ?? ''}*]`, `Object actions on the keys of the ${bucketId} bucket${grant.prefix ? ` under ${grant.prefix}` : ''}: object keys are not known in advance.`);
+      }
     }
   }
 

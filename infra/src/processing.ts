@@ -3,12 +3,15 @@
  * S3 → SQS notifications come from shared/src/resources.ts; the functions from
  * the catalog in ./functions.ts, each bundled by esbuild on this machine
  * (no Docker), Node 22 on arm64, in the VPC, with IAM statements derived from
- * what the catalog says it may touch, and nothing else.
+ * what the catalog says it may touch, and nothing else, the settings its
+ * handler reads (./settings.ts) and, for streaming, a Function URL. Also the
+ * scheduled subscription digest request on the notify queue.
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Aws, Duration, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -21,21 +24,25 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BucketId, QueueId } from '@medlake/shared/resources';
 import { bucketDefinition, buckets as bucketDefinitions, envNames, nameFor, notifications, queues as queueDefinitions } from '@medlake/shared/resources';
+import type { NotifyMessage } from '@medlake/functions/notify/messages';
 import type { StageConfig } from './config';
 import { logRetention, removalPolicy } from './config';
 import type { FunctionDefinition, FunctionName } from './functions';
-import { functionCatalog, functionOfHandler, userPoolAdminActions } from './functions';
+import { bucketGrants, functionCatalog, functionDefinition, functionOfHandler, userPoolAdminActions } from './functions';
+import { settingsEnvironment } from './settings';
 import { bucketPhysicalName, pascal } from './storage';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
-export function handlerEntry(name: FunctionName): string {
-  return join(repoRoot, 'functions', 'src', name, 'handler.ts');
+/** functions/src/<entry>/handler.ts of a catalog entry (or of the entry of that name). */
+export function handlerEntry(definition: FunctionName | Pick<FunctionDefinition, 'name' | 'entry'>): string {
+  const { name, entry } = typeof definition === 'string' ? functionDefinition(definition) : definition;
+  return join(repoRoot, 'functions', 'src', entry ?? name, 'handler.ts');
 }
 
 /** The catalog entries whose handler file exists. */
 export function presentFunctions(catalog: readonly FunctionDefinition[] = functionCatalog): FunctionDefinition[] {
-  return catalog.filter((definition) => existsSync(handlerEntry(definition.name)));
+  return catalog.filter((definition) => existsSync(handlerEntry(definition)));
 }
 
 export interface QueuePair {
@@ -66,10 +73,14 @@ export interface ProcessingProps {
 export class Processing extends Construct {
   readonly queues: Record<QueueId, QueuePair>;
   readonly functions: Partial<Record<FunctionName, NodejsFunction>> = {};
+  /** Function URLs of the catalog's `streamingUrl` functions (CloudFront's origins). */
+  readonly functionUrls: Partial<Record<FunctionName, lambda.FunctionUrl>> = {};
   /** Catalog entries skipped because their handler file does not exist yet. */
   readonly missing: FunctionName[];
   /** Catalog entries deployed. */
   readonly definitions: FunctionDefinition[];
+  /** The periodic subscription digest request (stage setting digestScheduleMinutes; none when 0). */
+  readonly digestSchedule?: events.Rule;
 
   constructor(scope: Construct, id: string, private readonly props: ProcessingProps) {
     super(scope, id);
@@ -115,6 +126,42 @@ export class Processing extends Construct {
       }
       consumer.addEventSource(new SqsEventSource(this.queues[definition.id].queue, { batchSize: definition.batchSize, reportBatchItemFailures: true }));
     }
+
+    if (config.digestScheduleMinutes > 0 && this.functions.notify) this.digestSchedule = this.scheduleDigests(config.digestScheduleMinutes);
+  }
+
+  /**
+   * The safety net of subscription digests (docs/identity.md): ingest asks
+   * for a digest run per burst with one delayed message, and a waiting run
+   * asks for the next; if such a message ends in the dead-letter queue,
+   * nothing would ask again until the next upload. This rule puts a digest
+   * request on the notify queue every few minutes; a run with nothing due
+   * sends nothing.
+   */
+  private scheduleDigests(minutes: number): events.Rule {
+    const { config, dataKey } = this.props;
+    const { queue } = this.queues.notify;
+    const ruleName = nameFor(config.stage, 'subscription-digests');
+    const rule = new events.Rule(this, 'DigestSchedule', {
+      ruleName,
+      description: 'medlake: a subscription digest run on the notify queue, in case a requested run was lost',
+      schedule: events.Schedule.rate(Duration.minutes(minutes)),
+    });
+    const message: NotifyMessage = { kind: 'subscription-digest' };
+    rule.addTarget({ bind: () => ({ arn: queue.queueArn, input: events.RuleTargetInput.fromObject(message) }) });
+    // Written here rather than by the SqsQueue target, whose grant on a
+    // KMS-encrypted queue lets any rule of the account send to it. The rule's
+    // ARN is spelled out (not a reference), so the rule can wait for the policy.
+    const ruleArn = `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/${ruleName}`;
+    const eventBridge = new iam.ServicePrincipal('events.amazonaws.com');
+    const granted = queue.addToResourcePolicy(
+      new iam.PolicyStatement({ sid: 'DigestSchedule', principals: [eventBridge], actions: ['sqs:SendMessage'], resources: [queue.queueArn], conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } } }),
+    );
+    if (granted.policyDependable) rule.node.addDependency(granted.policyDependable);
+    dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({ principals: [eventBridge], actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: ['*'], conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+    );
+    return rule;
   }
 
   /**
@@ -162,8 +209,8 @@ export class Processing extends Construct {
     const fn = new NodejsFunction(this, `${id}Function`, {
       functionName: nameFor(config.stage, definition.name),
       description: definition.description,
-      entry: handlerEntry(definition.name),
-      handler: 'handler',
+      entry: handlerEntry(definition),
+      handler: definition.handlerExport ?? 'handler',
       projectRoot: repoRoot,
       depsLockFilePath: join(repoRoot, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -179,6 +226,11 @@ export class Processing extends Construct {
       logGroup,
     });
     for (const statement of this.statementsOf(definition)) fn.addToRolePolicy(statement);
+    if (definition.streamingUrl) {
+      // AWS_IAM: only a caller allowed by the function's resource policy (CloudFront's
+      // Origin Access Control, web.ts) can invoke it; the handler still checks the user's token.
+      this.functionUrls[definition.name] = fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
+    }
     return fn;
   }
 
@@ -193,9 +245,10 @@ export class Processing extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
       // The runtime's bundle with the RDS certificate authorities, for sslmode=verify-full.
       NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
-      [envNames.publicBaseUrl]: props.publicBaseUrl,
       ...props.authEnvironment,
+      ...settingsEnvironment(definition.settings ?? [], definition.memoryMb),
     };
+    if (definition.linksToSite) env[envNames.publicBaseUrl] = props.publicBaseUrl;
     for (const bucket of bucketDefinitions) env[envNames.bucket(bucket.id)] = bucketPhysicalName(config.stage, bucket);
     for (const queue of queueDefinitions) env[envNames.queueUrl(queue.id)] = this.queues[queue.id].queue.queueUrl;
     if (definition.database) {
@@ -203,7 +256,7 @@ export class Processing extends Construct {
       env[envNames.databaseSecretArn] = props.databaseSecret.secretArn;
     }
     if (definition.deidKey) env[envNames.deidKeySecretArn] = props.deidKeySecret.secretArn;
-    if (definition.vault?.length) env[envNames.phiVaultKmsKeyId] = props.vaultKey.keyArn;
+    if (definition.vault?.seal || definition.vault?.open?.length) env[envNames.phiVaultKmsKeyId] = props.vaultKey.keyArn;
     if (definition.mail) env[envNames.mailFrom] = config.mailFrom;
     for (const [name, dir] of Object.entries(definition.includeDirs ?? {})) env[name] = `/var/task/${basename(dir)}`;
     return env;
@@ -215,21 +268,30 @@ export class Processing extends Construct {
     const statements: iam.PolicyStatement[] = [];
     const dataKeyActions = new Set<string>();
     for (const [id, grant] of Object.entries(definition.buckets ?? {}) as [BucketId, NonNullable<FunctionDefinition['buckets']>[BucketId]][]) {
-      if (!grant) continue;
       const bucket = props.buckets[id];
-      const objects = bucket.arnForObjects(`${grant.prefix ?? ''}*`);
-      const access = new Set(grant.access);
-      if (access.has('read')) {
-        statements.push(new iam.PolicyStatement({ sid: `Read${pascal(id)}`, actions: ['s3:GetObject'], resources: [objects] }));
-        dataKeyActions.add('kms:Decrypt');
-      }
-      if (access.has('write') || access.has('presign-upload')) {
-        statements.push(new iam.PolicyStatement({ sid: `Write${pascal(id)}`, actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], resources: [objects] }));
-        // SSE-KMS: a new object needs a data key; multipart completion decrypts it again.
-        dataKeyActions.add('kms:GenerateDataKey').add('kms:Decrypt');
-      }
-      if (access.has('list') || access.has('probe')) {
-        statements.push(new iam.PolicyStatement({ sid: `List${pascal(id)}`, actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+      const grants = bucketGrants(grant);
+      // Grants of one bucket under several prefixes name their prefix in the statement id.
+      const sid = (action: string, g: (typeof grants)[number]) => `${action}${pascal(id)}${grants.length > 1 && g.prefix ? pascal(g.prefix.replace(/\/$/, '')) : ''}`;
+      let listed = false;
+      for (const g of grants) {
+        const objects = bucket.arnForObjects(`${g.prefix ?? ''}*`);
+        const access = new Set(g.access);
+        if (access.has('read')) {
+          statements.push(new iam.PolicyStatement({ sid: sid('Read', g), actions: ['s3:GetObject'], resources: [objects] }));
+          dataKeyActions.add('kms:Decrypt');
+        }
+        if (access.has('write') || access.has('presign-upload')) {
+          statements.push(new iam.PolicyStatement({ sid: sid('Write', g), actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], resources: [objects] }));
+          // SSE-KMS: a new object needs a data key; multipart completion decrypts it again.
+          dataKeyActions.add('kms:GenerateDataKey').add('kms:Decrypt');
+        } else if (access.has('put')) {
+          statements.push(new iam.PolicyStatement({ sid: sid('Put', g), actions: ['s3:PutObject'], resources: [objects] }));
+          dataKeyActions.add('kms:GenerateDataKey');
+        }
+        if ((access.has('list') || access.has('probe')) && !listed) {
+          statements.push(new iam.PolicyStatement({ sid: `List${pascal(id)}`, actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+          listed = true;
+        }
       }
     }
     for (const queueId of definition.sendsTo ?? []) {
@@ -247,14 +309,29 @@ export class Processing extends Construct {
       statements.push(new iam.PolicyStatement({ sid: 'DeidKeySecret', actions: ['secretsmanager:GetSecretValue'], resources: [props.deidKeySecret.secretArn] }));
       dataKeyActions.add('kms:Decrypt');
     }
-    for (const use of definition.vault ?? []) {
-      statements.push(new iam.PolicyStatement({ sid: use === 'seal' ? 'SealVault' : 'OpenVault', actions: [use === 'seal' ? 'kms:GenerateDataKey' : 'kms:Decrypt'], resources: [props.vaultKey.keyArn] }));
+    // Every vault record is sealed under the encryption context {purpose, kind, pseudonym}
+    // (functions/src/adapters/phi-vault.ts): the key serves nothing else, and Decrypt is
+    // limited to the kinds of record the function has a reason to open.
+    const vaultContext = { 'kms:EncryptionContext:purpose': vaultPurpose };
+    if (definition.vault?.seal) {
+      statements.push(new iam.PolicyStatement({ sid: 'SealVault', actions: ['kms:GenerateDataKey'], resources: [props.vaultKey.keyArn], conditions: { StringEquals: vaultContext } }));
+    }
+    if (definition.vault?.open?.length) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'OpenVault',
+          actions: ['kms:Decrypt'],
+          resources: [props.vaultKey.keyArn],
+          conditions: { StringEquals: { ...vaultContext, 'kms:EncryptionContext:kind': [...definition.vault.open].sort() } },
+        }),
+      );
     }
     if (definition.userPoolAdmin) {
       statements.push(new iam.PolicyStatement({ sid: 'UserPoolAdmin', actions: [...userPoolAdminActions], resources: [props.userPoolArn] }));
     }
     if (definition.mail) {
-      statements.push(new iam.PolicyStatement({ sid: 'SendMail', actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [props.mailIdentityArn] }));
+      // SES v2 SendEmail with simple content (functions/src/adapters/mailer.ts), from the stage's sender only.
+      statements.push(new iam.PolicyStatement({ sid: 'SendMail', actions: ['ses:SendEmail'], resources: [props.mailIdentityArn], conditions: { StringEquals: { 'ses:FromAddress': props.config.mailFrom } } }));
     }
     if (dataKeyActions.size > 0) {
       statements.push(new iam.PolicyStatement({ sid: 'DataKey', actions: [...dataKeyActions].sort(), resources: [props.dataKey.keyArn] }));
@@ -262,6 +339,9 @@ export class Processing extends Construct {
     return statements;
   }
 }
+
+/** The `purpose` of every PHI vault record's KMS encryption context (functions/src/adapters/phi-vault.ts). */
+export const vaultPurpose = 'medlake-phi-vault';
 
 /**
  * Local esbuild (the root devDependency), never Docker; ESM so handlers may use

@@ -12,6 +12,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { BucketDefinition, BucketId } from '@medlake/shared/resources';
 import { buckets as bucketDefinitions, nameFor } from '@medlake/shared/resources';
+import { uploadSettings } from '@medlake/functions/ingest/upload-policy';
 import type { StageConfig } from './config';
 import { removalPolicy } from './config';
 
@@ -23,6 +24,24 @@ import { removalPolicy } from './config';
 export function bucketPhysicalName(stage: string, definition: BucketDefinition): string {
   return `${nameFor(stage, definition.name)}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
 }
+
+/**
+ * Days after which S3 aborts a multipart upload never completed (S3 counts
+ * whole days from initiation, rounded up to the next midnight UTC, so never
+ * earlier than this).
+ * - quarantine: the upload resume window (UPLOAD_RESUME_WINDOW_SECONDS, the
+ *   value the api function gets): until then a browser or gateway may still
+ *   ask for part URLs and complete the file.
+ * - exports: an export's zip stays one open multipart upload over all its runs
+ *   (15 minutes each); 1 TiB (EXPORT_MAX_BYTES) at a slow 20 MB/s is 15 hours.
+ *   The worker aborts failed and cancelled ones itself: this catches the rest.
+ * - archive: every write completes within one Lambda invocation.
+ */
+export const abortIncompleteMultipartDays: Record<BucketId, number> = {
+  quarantine: Math.ceil(uploadSettings({}).resumeWindowSeconds / 86_400),
+  exports: 2,
+  archive: 1,
+};
 
 export interface StorageProps {
   config: StageConfig;
@@ -87,7 +106,10 @@ export class Storage extends Construct {
     });
 
     const bucket = (definition: BucketDefinition): s3.Bucket => {
-      const lifecycleRules: s3.LifecycleRule[] = [{ id: 'abort-incomplete-multipart', abortIncompleteMultipartUploadAfter: Duration.days(definition.expireAfterDays ? 1 : 7) }];
+      const lifecycleRules: s3.LifecycleRule[] = [{ id: 'abort-incomplete-multipart', abortIncompleteMultipartUploadAfter: Duration.days(abortIncompleteMultipartDays[definition.id]) }];
+      // The archive has no expiry of any kind: its noncurrent versions are the history of every
+      // object (annotation versions, re-ingested instances) and are kept until someone decides otherwise
+      // (docs/deploy-aws.md, "Archive versions").
       if (definition.expireAfterDays) {
         lifecycleRules.push({ id: `expire-after-${definition.expireAfterDays}-days`, expiration: Duration.days(definition.expireAfterDays) });
         if (definition.versioned) lifecycleRules.push({ id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(definition.expireAfterDays) });

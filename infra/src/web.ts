@@ -1,9 +1,10 @@
 /**
  * The one origin users open: CloudFront serving the SPA (web/dist) and the
  * OHIF viewer (web/dist/viewer) from a private S3 bucket through Origin Access
- * Control, and passing /api/* and /dicomweb/* to the HTTP API uncached (all
- * methods, cookies, headers and query strings). Same origin for the SPA, the
- * viewer iframe and the API is what lets the session cookie work without CORS.
+ * Control, passing /api/* to the HTTP API and /dicomweb/* to the streaming
+ * Function URL of dicomweb-stream (reads) or the HTTP API (STOW-RS), uncached
+ * (all methods, cookies, headers and query strings). Same origin for the SPA,
+ * the viewer iframe and the API is what lets the session cookie work without CORS.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -13,6 +14,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
@@ -20,12 +22,14 @@ import { Construct } from 'constructs';
 import { bucketDefinition } from '@medlake/shared/resources';
 import type { StageConfig } from './config';
 import { logRetention } from './config';
-import { sessionBearerSource, spaRoutingSource } from './edge-functions';
+import { dicomwebRoutingSource, sessionBearerSource, spaRoutingSource } from './edge-functions';
 import { repoRoot } from './processing';
 import { bucketPhysicalName } from './storage';
 
-/** The paths CloudFront hands to API Gateway. */
-export const apiPathPatterns = ['/api/*', '/dicomweb/*'] as const;
+export const apiPathPattern = '/api/*';
+export const dicomwebPathPattern = '/dicomweb/*';
+/** The HTTP API's origin id, by which the DICOMweb routing function selects it for STOW-RS. */
+export const apiOriginId = 'medlake-http-api';
 
 export interface WebProps {
   config: StageConfig;
@@ -42,7 +46,11 @@ export class Web extends Construct {
   readonly publicBaseUrl: string;
   /** False when web/dist was not built: the stack deploys without a site (warned at synth). */
   readonly siteDeployed: boolean;
+  private readonly config: StageConfig;
   private readonly apiBehaviorOptions: cloudfront.AddBehaviorOptions;
+  private readonly apiOrigin: cloudfront.IOrigin;
+  private readonly securityHeaders: cloudfront.IResponseHeadersPolicy;
+  private readonly sessionBearer: cloudfront.IFunction;
 
   constructor(scope: Construct, id: string, props: WebProps & { apiDomainName: string }) {
     super(scope, id);
@@ -121,14 +129,18 @@ export class Web extends Construct {
       compress: true,
       functionAssociations: [{ function: sessionBearer, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
     };
-    const apiOrigin = new origins.HttpOrigin(props.apiDomainName, {
+    this.apiOrigin = new origins.HttpOrigin(props.apiDomainName, {
+      originId: apiOriginId,
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
       readTimeout: Duration.seconds(30),
     });
-    for (const pattern of apiPathPatterns) this.distribution.addBehavior(pattern, apiOrigin, this.apiBehaviorOptions);
+    this.distribution.addBehavior(apiPathPattern, this.apiOrigin, this.apiBehaviorOptions);
+    this.securityHeaders = securityHeaders;
+    this.sessionBearer = sessionBearer;
 
     this.publicBaseUrl = `https://${config.domainName ?? this.distribution.distributionDomainName}`;
+    this.config = config;
 
     const webDist = isAbsolute(config.webDist) ? config.webDist : join(repoRoot, config.webDist);
     this.siteDeployed = existsSync(join(webDist, 'index.html'));
@@ -151,6 +163,40 @@ export class Web extends Construct {
         }),
       });
     }
+  }
+
+  /**
+   * /dicomweb/*: with a streaming Function URL (dicomweb-stream), reads go
+   * there through Origin Access Control (SigV4, always: the URL's AuthType is
+   * AWS_IAM, so nothing but this distribution can invoke it) and the routing
+   * function sends STOW-RS to the HTTP API (edge-functions.ts says why);
+   * without one, everything goes to the HTTP API like /api/*.
+   */
+  routeDicomweb(streamingUrl: lambda.IFunctionUrl | undefined): void {
+    if (!streamingUrl) {
+      this.distribution.addBehavior(dicomwebPathPattern, this.apiOrigin, this.apiBehaviorOptions);
+      return;
+    }
+    const routing = new cloudfront.Function(this, 'DicomwebRouting', {
+      comment: 'DICOMweb: session cookie → token; reads → streaming Function URL, STOW-RS → HTTP API',
+      code: cloudfront.FunctionCode.fromInline(dicomwebRoutingSource(apiOriginId)),
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+    });
+    const signing = new cloudfront.FunctionUrlOriginAccessControl(this, 'DicomwebStreamAccess', {
+      originAccessControlName: `medlake-${this.config.stage}-dicomweb-stream-${Aws.REGION}`,
+      description: 'medlake: CloudFront signs its requests to the dicomweb-stream Function URL',
+      signing: cloudfront.Signing.SIGV4_ALWAYS,
+    });
+    const streamOrigin = origins.FunctionUrlOrigin.withOriginAccessControl(streamingUrl, {
+      originId: 'medlake-dicomweb-stream',
+      originAccessControl: signing,
+      // Until the first byte; a streamed answer then flows for as long as the function runs.
+      readTimeout: Duration.seconds(30),
+    });
+    this.distribution.addBehavior(dicomwebPathPattern, streamOrigin, {
+      ...this.apiBehaviorOptions,
+      functionAssociations: [{ function: routing, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+    });
   }
 }
 

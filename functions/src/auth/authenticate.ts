@@ -13,6 +13,22 @@ import type { TokenConfig } from './token-verifier';
 import { tokenConfigFromEnv, verifyPrincipal } from './token-verifier';
 import { sessionCookie } from './session-cookies';
 
+/**
+ * Behind CloudFront, DICOMweb reads reach the dicomweb-stream function through
+ * its Function URL, which only CloudFront may invoke: CloudFront signs those
+ * requests with SigV4 in the Authorization header and Lambda verifies the
+ * signature (`requestContext.authorizer.iam`). The caller's own token then
+ * travels in this header, put there by CloudFront's viewer-request function
+ * (infra/src/edge-functions.ts). It counts nowhere else.
+ */
+export const forwardedAuthorizationHeader = 'x-medlake-authorization';
+
+/** The caller's Authorization value: the forwarded one on requests CloudFront signed for a Function URL. */
+function callerAuthorization(event: HttpEvent): string | undefined {
+  if (event.requestContext.authorizer?.iam) return header(event, forwardedAuthorizationHeader);
+  return header(event, 'authorization');
+}
+
 export async function authenticate(event: HttpEvent, config: TokenConfig = tokenConfigFromEnv()): Promise<Principal> {
   const claims = event.requestContext.authorizer?.jwt?.claims;
   if (claims) {
@@ -20,7 +36,7 @@ export async function authenticate(event: HttpEvent, config: TokenConfig = token
     if (!principal) throw unauthorized('invalid_token', 'The access token was not issued to a medlake client.');
     return principal;
   }
-  const authorization = header(event, 'authorization');
+  const authorization = callerAuthorization(event);
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match?.[1]) throw unauthorized('invalid_token', 'Send the token as "Authorization: Bearer <token>".');

@@ -9,7 +9,8 @@ export type AuthorizerClaims = Record<string, string | number | boolean | string
 
 export type HttpEvent = APIGatewayProxyEventV2 & {
   requestContext: APIGatewayProxyEventV2['requestContext'] & {
-    authorizer?: { jwt?: { claims: AuthorizerClaims; scopes: string[] | null } };
+    /** jwt: API Gateway's JWT authorizer; iam: a Function URL request whose SigV4 signature Lambda verified (CloudFront's). */
+    authorizer?: { jwt?: { claims: AuthorizerClaims; scopes: string[] | null }; iam?: Record<string, unknown> };
   };
 };
 

@@ -37,7 +37,7 @@ echo "medlake: bucket exports (zip exports behind expiring links)"
 awslocal s3api create-bucket --bucket "$(resource_name 'exports')" >/dev/null 2>&1 || true
 awslocal s3api put-public-access-block --bucket "$(resource_name 'exports')" --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
 awslocal s3api put-bucket-encryption --bucket "$(resource_name 'exports')" --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}'
-awslocal s3api put-bucket-lifecycle-configuration --bucket "$(resource_name 'exports')" --lifecycle-configuration '{"Rules":[{"ID":"expire-after-7-days","Status":"Enabled","Filter":{"Prefix":""},"Expiration":{"Days":7},"AbortIncompleteMultipartUpload":{"DaysAfterInitiation":1}}]}'
+awslocal s3api put-bucket-lifecycle-configuration --bucket "$(resource_name 'exports')" --lifecycle-configuration '{"Rules":[{"ID":"expire-after-7-days","Status":"Enabled","Filter":{"Prefix":""},"Expiration":{"Days":7},"AbortIncompleteMultipartUpload":{"DaysAfterInitiation":2}}]}'
 
 echo "medlake: queue ingest (S3 ObjectCreated events of uploads) with dead-letter queue ingest-dlq"
 awslocal sqs create-queue --queue-name "$(resource_name 'ingest-dlq')" --attributes MessageRetentionPeriod=1209600 >/dev/null
