@@ -1,7 +1,7 @@
 /**
  * What the gateway tests need beside the local stack: synthetic DICOM
  * instances (explicit VR little endian, with PHI planted in the usual
- * places), a zip writer, the `medlake` CLI run as a child process, and a
+ * places, written by the tests' DICOM writer), a zip writer, the `medlake` CLI run as a child process, and a
  * fault-injecting HTTP proxy. The proxy sits in front of the front door and
  * is also the stack's public base URL, so API calls and presigned S3 URLs
  * (served under <front door>/s3) both pass through it; a test decides per
@@ -16,6 +16,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import yazl from 'yazl';
+import { buildPart10, el } from './fixtures/dicom/build-dicom';
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 export const cliEntry = fileURLToPath(new URL('../gateway/bin/medlake.js', import.meta.url));
@@ -44,34 +45,6 @@ export function newUid(): string {
   return `2.25.${BigInt(`0x${randomBytes(15).toString('hex')}`).toString()}`;
 }
 
-type Element = [group: number, element: number, vr: string, value: Buffer];
-
-const longVrs = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
-
-function text(value: string, pad = ' '): Buffer {
-  return Buffer.from(value.length % 2 ? value + pad : value, 'latin1');
-}
-
-function us(value: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(value, 0);
-  return b;
-}
-
-function encode(elements: Element[]): Buffer {
-  const sorted = [...elements].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  return Buffer.concat(sorted.map(([group, element, vr, value]) => {
-    const long = longVrs.has(vr);
-    const header = Buffer.alloc(long ? 12 : 8);
-    header.writeUInt16LE(group, 0);
-    header.writeUInt16LE(element, 2);
-    header.write(vr, 4, 'latin1');
-    if (long) header.writeUInt32LE(value.length, 8);
-    else header.writeUInt16LE(value.length, 6);
-    return Buffer.concat([header, value]);
-  }));
-}
-
 /** A small CT image as a Part 10 file, PHI in patient name, ID, birth date, accession, institution. */
 export function ctInstance(spec: InstanceSpec): Buffer {
   const rows = spec.rows ?? 16;
@@ -81,50 +54,39 @@ export function ctInstance(spec: InstanceSpec): Buffer {
     pixels = Buffer.alloc(rows * columns * 2);
     for (let i = 0; i < rows * columns; i += 1) pixels.writeUInt16LE((i * 7 + (spec.instanceNumber ?? 1)) % 4096, i * 2);
   }
-  const meta = encode([
-    [0x0002, 0x0001, 'OB', Buffer.from([0, 1])],
-    [0x0002, 0x0002, 'UI', text(ctImageStorage, '\0')],
-    [0x0002, 0x0003, 'UI', text(spec.sopUid, '\0')],
-    [0x0002, 0x0010, 'UI', text(explicitVrLittleEndian, '\0')],
-    [0x0002, 0x0012, 'UI', text('1.2.3.4.5.6.7.8', '\0')],
-  ]);
-  const groupLength = Buffer.alloc(4);
-  groupLength.writeUInt32LE(meta.length, 0);
-  const dataset = encode([
-    [0x0008, 0x0005, 'CS', text('ISO_IR 100')],
-    [0x0008, 0x0008, 'CS', text('ORIGINAL\\PRIMARY\\AXIAL')],
-    [0x0008, 0x0016, 'UI', text(ctImageStorage, '\0')],
-    [0x0008, 0x0018, 'UI', text(spec.sopUid, '\0')],
-    [0x0008, 0x0020, 'DA', text('20240315')],
-    [0x0008, 0x0030, 'TM', text('101500')],
-    [0x0008, 0x0050, 'SH', text('ACC0042')],
-    [0x0008, 0x0060, 'CS', text('CT')],
-    [0x0008, 0x0080, 'LO', text('Saint Example Hospital')],
-    [0x0008, 0x1030, 'LO', text('CT CHEST')],
-    [0x0008, 0x103e, 'LO', text('AXIAL 5mm')],
-    [0x0010, 0x0010, 'PN', text(spec.patientName ?? 'Doe^Jane')],
-    [0x0010, 0x0020, 'LO', text(spec.patientId ?? 'PID-0001')],
-    [0x0010, 0x0030, 'DA', text('19700101')],
-    [0x0010, 0x0040, 'CS', text('F')],
-    [0x0018, 0x0015, 'CS', text('CHEST')],
-    [0x0018, 0x0050, 'DS', text('5')],
-    [0x0020, 0x000d, 'UI', text(spec.studyUid, '\0')],
-    [0x0020, 0x000e, 'UI', text(spec.seriesUid, '\0')],
-    [0x0020, 0x0010, 'SH', text('1')],
-    [0x0020, 0x0011, 'IS', text('1')],
-    [0x0020, 0x0013, 'IS', text(String(spec.instanceNumber ?? 1))],
-    [0x0028, 0x0002, 'US', us(1)],
-    [0x0028, 0x0004, 'CS', text('MONOCHROME2')],
-    [0x0028, 0x0010, 'US', us(rows)],
-    [0x0028, 0x0011, 'US', us(columns)],
-    [0x0028, 0x0100, 'US', us(16)],
-    [0x0028, 0x0101, 'US', us(12)],
-    [0x0028, 0x0102, 'US', us(11)],
-    [0x0028, 0x0103, 'US', us(0)],
-    [0x7fe0, 0x0010, 'OW', pixels],
-  ]);
-  const groupLengthElement = encode([[0x0002, 0x0000, 'UL', groupLength]]);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), groupLengthElement, meta, dataset]);
+  return Buffer.from(buildPart10([
+    el(0x00080005, 'CS', 'ISO_IR 100'),
+    el(0x00080008, 'CS', 'ORIGINAL\\PRIMARY\\AXIAL'),
+    el(0x00080016, 'UI', ctImageStorage),
+    el(0x00080018, 'UI', spec.sopUid),
+    el(0x00080020, 'DA', '20240315'),
+    el(0x00080030, 'TM', '101500'),
+    el(0x00080050, 'SH', 'ACC0042'),
+    el(0x00080060, 'CS', 'CT'),
+    el(0x00080080, 'LO', 'Saint Example Hospital'),
+    el(0x00081030, 'LO', 'CT CHEST'),
+    el(0x0008103e, 'LO', 'AXIAL 5mm'),
+    el(0x00100010, 'PN', spec.patientName ?? 'Doe^Jane'),
+    el(0x00100020, 'LO', spec.patientId ?? 'PID-0001'),
+    el(0x00100030, 'DA', '19700101'),
+    el(0x00100040, 'CS', 'F'),
+    el(0x00180015, 'CS', 'CHEST'),
+    el(0x00180050, 'DS', '5'),
+    el(0x0020000d, 'UI', spec.studyUid),
+    el(0x0020000e, 'UI', spec.seriesUid),
+    el(0x00200010, 'SH', '1'),
+    el(0x00200011, 'IS', '1'),
+    el(0x00200013, 'IS', String(spec.instanceNumber ?? 1)),
+    el(0x00280002, 'US', [1]),
+    el(0x00280004, 'CS', 'MONOCHROME2'),
+    el(0x00280010, 'US', [rows]),
+    el(0x00280011, 'US', [columns]),
+    el(0x00280100, 'US', [16]),
+    el(0x00280101, 'US', [12]),
+    el(0x00280102, 'US', [11]),
+    el(0x00280103, 'US', [0]),
+    el(0x7fe00010, 'OW', Uint8Array.from(pixels)),
+  ], { transferSyntax: explicitVrLittleEndian, sopClassUid: ctImageStorage, sopInstanceUid: spec.sopUid }));
 }
 
 /** A series of `count` CT instances of one (new) study. */
