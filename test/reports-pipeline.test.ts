@@ -53,8 +53,11 @@ function plantedValues(r: CorpusReport): string[] {
   return [...planted.map((p) => p.value), ...nameParts, r.patient.id, r.study.accession];
 }
 
+/** Random UUIDs (submission ids, request ids) whose groups could equal a short planted number by chance. */
+const uuids = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+
 function survivors(text: string, values: readonly string[]): string[] {
-  const haystack = foldForSearch(text).replace(/\s+/g, ' ');
+  const haystack = foldForSearch(text.replace(uuids, '<uuid>')).replace(/\s+/g, ' ');
   return values.filter((value) => {
     const needle = foldForSearch(value).replace(/\s+/g, ' ').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     return new RegExp(`(?<![\\p{L}\\p{N}])${needle}(?![\\p{L}\\p{N}])`, 'u').test(haystack);
