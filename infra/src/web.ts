@@ -49,8 +49,6 @@ export class Web extends Construct {
   private readonly config: StageConfig;
   private readonly apiBehaviorOptions: cloudfront.AddBehaviorOptions;
   private readonly apiOrigin: cloudfront.IOrigin;
-  private readonly securityHeaders: cloudfront.IResponseHeadersPolicy;
-  private readonly sessionBearer: cloudfront.IFunction;
 
   constructor(scope: Construct, id: string, props: WebProps & { apiDomainName: string }) {
     super(scope, id);
@@ -136,8 +134,6 @@ export class Web extends Construct {
       readTimeout: Duration.seconds(30),
     });
     this.distribution.addBehavior(apiPathPattern, this.apiOrigin, this.apiBehaviorOptions);
-    this.securityHeaders = securityHeaders;
-    this.sessionBearer = sessionBearer;
 
     this.publicBaseUrl = `https://${config.domainName ?? this.distribution.distributionDomainName}`;
     this.config = config;
@@ -190,7 +186,7 @@ export class Web extends Construct {
     const streamOrigin = origins.FunctionUrlOrigin.withOriginAccessControl(streamingUrl, {
       originId: 'medlake-dicomweb-stream',
       originAccessControl: signing,
-      // Until the first byte; a streamed answer then flows for as long as the function runs.
+      // CloudFront's wait for the first byte and between bytes; a streamed answer keeps them coming.
       readTimeout: Duration.seconds(30),
     });
     this.distribution.addBehavior(dicomwebPathPattern, streamOrigin, {
