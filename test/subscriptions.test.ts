@@ -103,6 +103,8 @@ describe('saving a search', () => {
     expect(mine.items.map((s) => s.id)).toEqual([brainMr.id]);
     expect((await stack.request(`/api/subscriptions/${annotatorSubscription.id}`, { token: researcher.idToken })).status).toBe(404);
     expect((await stack.request(`/api/subscriptions/${annotatorSubscription.id}`, { token: researcher.idToken, method: 'DELETE' })).status).toBe(404);
+    expect((await stack.request(`/api/subscriptions/${annotatorSubscription.id}`, { token: researcher.idToken, method: 'PATCH', json: { active: false, name: 'taken over' } })).status).toBe(404);
+    expect((await stack.request(`/api/subscriptions/${annotatorSubscription.id}`, { token: annotator.idToken })).body).toMatchObject({ name: 'Any MR', active: true });
   });
 
   it('refuses searches that cannot run, nameless subscriptions, and uploaders', async () => {
