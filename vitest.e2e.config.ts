@@ -10,6 +10,5 @@ export default defineConfig({
     maxWorkers: 1,
     testTimeout: 180_000,
     hookTimeout: 300_000,
-    passWithNoTests: true,
   },
 });
