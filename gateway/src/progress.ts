@@ -4,21 +4,11 @@
  * (cron, systemd, CI logs).
  */
 import cliProgress from 'cli-progress';
+import { formatBytes } from '@medlake/shared/byte-size';
 import type { UploadEvents } from './upload-run';
 
 export interface ProgressView extends UploadEvents {
   stop(): void;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }
 
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, enabled = stream.isTTY === true): ProgressView {

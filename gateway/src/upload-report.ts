@@ -2,8 +2,8 @@
  * The end of an upload run, for people (a short summary) and for scripts
  * (--json), and the exit code both share.
  */
+import { formatBytes } from '@medlake/shared/byte-size';
 import type { SkippedFile } from './collect-files';
-import { formatBytes } from './progress';
 import type { FileOutcome } from './upload-run';
 import { tally } from './upload-run';
 

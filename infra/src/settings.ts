@@ -11,7 +11,7 @@ import { exportEnv, exportSettings } from '@medlake/functions/export/export-sett
 import { ingestEnv, ingestSettings } from '@medlake/functions/ingest/ingest-settings';
 import { uploadEnv, uploadSettings } from '@medlake/functions/ingest/upload-policy';
 import { notifyEnv, digestSettings } from '@medlake/functions/notify/notify-settings';
-import { reidentifyEnv } from '@medlake/functions/api/reidentify';
+import { maxReidentificationsPerHour, reidentifyEnv } from '@medlake/functions/api/reidentify';
 
 export type SettingGroup = 'uploads' | 'ingest' | 'digests' | 'exports' | 'reidentify' | 'frame-cache';
 
@@ -38,9 +38,6 @@ export const settingGroupVariables: Record<SettingGroup, readonly string[]> = {
   reidentify: Object.values(reidentifyEnv),
   'frame-cache': [frameCacheEnv],
 };
-
-/** The API's default (functions/src/api/reidentify.ts) for the audited re-identification calls of one admin per hour. */
-const reidentifyPerHour = 20;
 
 function groupValues(group: SettingGroup, memoryMb: number): Record<string, number> {
   switch (group) {
@@ -92,7 +89,7 @@ function groupValues(group: SettingGroup, memoryMb: number): Record<string, numb
       };
     }
     case 'reidentify':
-      return { [reidentifyEnv.maxPerHour]: reidentifyPerHour };
+      return { [reidentifyEnv.maxPerHour]: maxReidentificationsPerHour({}) };
     case 'frame-cache':
       // A quarter of the function's memory for recently served byte ranges.
       return { [frameCacheEnv]: Math.floor(memoryMb / 4) };

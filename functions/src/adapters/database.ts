@@ -28,17 +28,34 @@ export function databasePool(env: NodeJS.ProcessEnv = process.env): pg.Pool {
   return pool;
 }
 
+/** Handed to the work of `inTransaction`. */
+export interface Transaction {
+  /**
+   * Ends the transaction with ROLLBACK instead of COMMIT once the work
+   * returns: for work that finds it has nothing to do, or must undo what it
+   * wrote (a refused request). Answers `value`, to return it in one line.
+   */
+  rollback<T>(value: T): T;
+}
+
 /**
  * Runs `work` in one transaction on a client of the pool: committed when it
- * resolves, rolled back when it throws (the error goes on), the client
- * released either way.
+ * resolves (rolled back if it asked to), rolled back when it throws (the
+ * error goes on), the client released either way.
  */
-export async function inTransaction<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(db: pg.Pool, work: (client: pg.PoolClient, transaction: Transaction) => Promise<T>): Promise<T> {
   const client = await db.connect();
+  let rollback = false;
+  const transaction: Transaction = {
+    rollback: (value) => {
+      rollback = true;
+      return value;
+    },
+  };
   try {
     await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
+    const result = await work(client, transaction);
+    await client.query(rollback ? 'ROLLBACK' : 'COMMIT');
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -24,6 +24,7 @@ import pLimit from 'p-limit';
 import type pg from 'pg';
 import type { Archive } from './archive';
 import { archiveKey, heldKey } from './archive';
+import { inTransaction } from './database';
 import type { OriginalIdentifiers, PhiVault, VaultKind } from './phi-vault';
 
 export interface PatientFields {
@@ -159,21 +160,14 @@ export class IndexWriter {
 
   private async writeCommitted(items: readonly InstanceToIndex[]): Promise<IndexOutcome[]> {
     if (items.length === 0) return [];
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
-      const plans = await this.decide(client, items);
-      await Promise.all(plans.map((plan) => (plan.kind === 'publish' || plan.kind === 'hold' ? this.putLimit(() => this.archive.put(plan.key, plan.item.part10, plan.item.sha256)) : undefined)));
-      await this.writeRows(client, plans);
-      await client.query('COMMIT');
-      this.vault.remember(plans.filter((p) => p.kind === 'publish' || p.kind === 'hold').flatMap((p) => p.item.vault));
-      return plans.map(outcomeOf);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    const plans = await inTransaction(this.db, async (client) => {
+      const decided = await this.decide(client, items);
+      await Promise.all(decided.map((plan) => (plan.kind === 'publish' || plan.kind === 'hold' ? this.putLimit(() => this.archive.put(plan.key, plan.item.part10, plan.item.sha256)) : undefined)));
+      await this.writeRows(client, decided);
+      return decided;
+    });
+    this.vault.remember(plans.filter((p) => p.kind === 'publish' || p.kind === 'hold').flatMap((p) => p.item.vault));
+    return plans.map(outcomeOf);
   }
 
   private async decide(client: pg.PoolClient, items: readonly InstanceToIndex[]): Promise<Plan[]> {

@@ -7,10 +7,9 @@
  */
 import type pg from 'pg';
 import { coalesceCalls } from './coalesce-calls';
-import type { Queryable } from './database';
+import { inTransaction } from './database';
 
 export type FileState = 'waiting' | 'processing' | 'accepted' | 'duplicate' | 'rejected' | 'held';
-export const fileStates: readonly FileState[] = ['waiting', 'processing', 'accepted', 'duplicate', 'rejected', 'held'];
 
 export interface InstanceCounts {
   accepted: number;
@@ -135,9 +134,7 @@ export class UploadRecords {
   constructor(private readonly db: pg.Pool) {}
 
   async create(upload: NewUpload): Promise<void> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.db, async (client) => {
       await client.query('INSERT INTO uploads (upload_id, owner_sub, owner_name, client, expires_at) VALUES ($1, $2, $3, $4, $5)', [upload.uploadId, upload.ownerSub, upload.ownerName ?? null, upload.client, upload.expiresAt]);
       const f = upload.files;
       await client.query(
@@ -145,13 +142,7 @@ export class UploadRecords {
          SELECT $1, * FROM unnest($2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[])`,
         [upload.uploadId, f.map((x) => x.index), f.map((x) => x.name), f.map((x) => x.sizeBytes), f.map((x) => x.sha256 ?? null), f.map((x) => x.key), f.map((x) => x.multipartUploadId ?? null), f.map((x) => x.partSizeBytes ?? null)],
       );
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async upload(uploadId: string): Promise<UploadRecord | undefined> {
@@ -296,9 +287,3 @@ function totalsFromRow(row: TotalsRow): UploadTotals {
     instances: { accepted: Number(row.i_accepted), duplicate: Number(row.i_duplicate), rejected: Number(row.i_rejected), held: Number(row.i_held) },
   };
 }
-
-export function uploadRecords(db: pg.Pool): UploadRecords {
-  return new UploadRecords(db);
-}
-
-export type { Queryable };

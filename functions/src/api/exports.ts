@@ -19,7 +19,6 @@ import { emptyStudyFilter, parseStudyFilter, studyFilterFromJson, studyFilterToJ
 import { bucketName, presigningS3Client, queueUrl, sqsClient } from '../adapters/aws-clients';
 import { databasePool } from '../adapters/database';
 import { audit } from '../auth/audit-trail';
-import type { Principal } from '../auth/principal';
 import { exportFileName, presignDownload } from '../export/download-link';
 import { sendExportMessage } from '../export/export-message';
 import { downloadPath } from '../export/export-notice';
@@ -30,11 +29,11 @@ import { HttpError, badRequest, conflict, notFound } from '../http/errors';
 import type { HttpRequest, Route } from '../http/router';
 import { requirePrincipal, route } from '../http/router';
 import { json } from '../http/response';
+import { decodePageCursor, isAdmin, pageLimit, pageOf, uuidPattern } from './listing';
 
 const records = () => new ExportRecords(databasePool());
 
 const uidPattern = /^[0-9]+(\.[0-9]+)*$/;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const optionsSchema = z.strictObject({
   reports: z.boolean().optional(),
@@ -109,10 +108,6 @@ export async function exportView(record: ExportRecord, options: { withStudies: b
       : null,
     rerunOf: record.rerunOf,
   };
-}
-
-function isAdmin(principal: Principal): boolean {
-  return !principal.isMachine && principal.groups.includes('admin');
 }
 
 function queryError(error: unknown): never {
@@ -206,17 +201,6 @@ async function visibleExport(request: HttpRequest<unknown>): Promise<ExportRecor
   return record;
 }
 
-function encodeCursor(record: ExportRecord): string {
-  return Buffer.from(`${record.createdAt.toISOString()}|${record.exportId}`, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; exportId: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !uuidPattern.test(id) || Number.isNaN(createdAt.getTime())) throw badRequest('invalid_cursor', 'The paging cursor is not valid; start again from the first page.');
-  return { createdAt, exportId: id };
-}
-
 export const exportRoutes: Route[] = [
   route({
     method: 'POST',
@@ -251,17 +235,15 @@ export const exportRoutes: Route[] = [
     action: 'exports:read',
     async handle(request) {
       const principal = requirePrincipal(request);
-      const limitText = request.query.get('limit');
-      const limit = limitText === null ? 50 : Number(limitText);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw badRequest('invalid_limit', 'limit must be a whole number from 1 to 200.');
+      const limit = pageLimit(request);
       const cursor = request.query.get('before');
       const all = isAdmin(principal) && request.query.get('mine') !== 'true';
-      const items = await records().list({ ownerSub: all ? undefined : principal.sub, limit: limit + 1, before: cursor ? decodeCursor(cursor) : undefined });
-      const page = items.slice(0, limit);
-      const last = page[page.length - 1];
+      const before = cursor ? decodePageCursor(cursor) : undefined;
+      const rows = await records().list({ ownerSub: all ? undefined : principal.sub, limit: limit + 1, before: before && { createdAt: before.createdAt, exportId: before.id } });
+      const page = pageOf(rows, limit, (item) => ({ createdAt: item.createdAt, id: item.exportId }));
       const views = [];
-      for (const item of page) views.push(await exportView(item, { withStudies: false }));
-      return json(200, { items: views, ...(items.length > limit && last ? { next: encodeCursor(last) } : {}) });
+      for (const item of page.items) views.push(await exportView(item, { withStudies: false }));
+      return json(200, { ...page, items: views });
     },
   }),
   route({

@@ -13,6 +13,7 @@ import type { AuditEntry } from '../adapters/audit-log';
 import { databasePool } from '../adapters/database';
 import type { OriginalIdentifiers } from '../adapters/phi-vault';
 import { phiVaultFromEnv } from '../adapters/phi-vault';
+import { integerSetting } from '../adapters/settings';
 import { HttpError, badRequest, notFound } from '../http/errors';
 import { json } from '../http/response';
 import type { HttpRequest, Route } from '../http/router';
@@ -24,11 +25,9 @@ export const reasonLength = { min: 10, max: 1000 } as const;
 const defaultMaxPerHour = 20;
 const auditAction = 'phi.reidentify';
 
-function maxPerHour(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[reidentifyEnv.maxPerHour];
-  const value = raw === undefined || raw === '' ? defaultMaxPerHour : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${reidentifyEnv.maxPerHour} must be a whole number of at least 1`);
-  return value;
+/** Re-identifications one administrator may attempt per hour (REIDENTIFY_MAX_PER_HOUR). */
+export function maxReidentificationsPerHour(env: NodeJS.ProcessEnv = process.env): number {
+  return integerSetting(env, reidentifyEnv.maxPerHour, { default: defaultMaxPerHour, min: 1 });
 }
 
 /** The body is checked by the route itself, so that a refused attempt is audited like any other. */
@@ -96,7 +95,7 @@ async function reidentify(request: HttpRequest<z.infer<typeof body>>, subject: S
     await new AuditLog(db).record(entry('denied', { code: 'reason_required', reasonLength: reason.length }));
     throw badRequest('reason_required', `Say why you need the original identifiers (${reasonLength.min} to ${reasonLength.max} characters), e.g. the study protocol or the clinical request.`);
   }
-  const limit = maxPerHour();
+  const limit = maxReidentificationsPerHour();
   const client = await db.connect();
   let committed = false;
   try {

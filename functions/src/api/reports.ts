@@ -16,6 +16,7 @@ import { requirePrincipal, route } from '../http/router';
 import { reportContextFromEnv } from '../reports/report-context';
 import { submitReport } from '../reports/report-intake';
 import { ReportStore } from '../reports/report-store';
+import { isAdmin } from './listing';
 
 const store = () => new ReportStore(databasePool());
 
@@ -115,8 +116,7 @@ export const reportRoutes: Route[] = [
     action: 'uploads:read',
     async handle(request) {
       const principal = requirePrincipal(request);
-      const isAdmin = principal.groups.includes('admin') && !principal.isMachine;
-      return json(200, { items: await store().waiting(isAdmin ? undefined : principal.sub) });
+      return json(200, { items: await store().waiting(isAdmin(principal) ? undefined : principal.sub) });
     },
   }),
 ];

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { formatBytes } from '@medlake/shared/byte-size';
 import { audit } from '../auth/audit-trail';
 import type { Principal } from '../auth/principal';
 import { databasePool } from '../adapters/database';
@@ -22,6 +23,7 @@ import { json } from '../http/response';
 import type { HttpRequest, Route } from '../http/router';
 import { requirePrincipal, route } from '../http/router';
 import { planParts, quarantineKey, sha256HexToBase64, uploadSettings } from '../ingest/upload-policy';
+import { decodePageCursor, isAdmin, pageLimit, pageOf, uuidPattern } from './listing';
 
 const fileSpec = z.object({
   name: z.string().min(1, 'a file needs a name').max(255, 'file names are limited to 255 characters').refine((n) => ![...n].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127), 'file names cannot contain control characters'),
@@ -47,29 +49,13 @@ const completeBody = z.object({
   parts: z.array(z.object({ partNumber: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) })).min(1, 'list the uploaded parts').max(10_000),
 });
 
-function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
 let records: UploadRecords | undefined;
 function uploadRecordsFromEnv(): UploadRecords {
   records ??= new UploadRecords(databasePool());
   return records;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const noSuchUpload = () => notFound('upload_not_found', 'No such upload (or it is not yours).');
-
-function isAdmin(principal: Principal): boolean {
-  return !principal.isMachine && principal.groups.includes('admin');
-}
 
 /** The upload if the caller may see it: its owner, or an admin. */
 async function visibleUpload(request: HttpRequest<unknown>): Promise<{ principal: Principal; upload: UploadRecord }> {
@@ -113,17 +99,6 @@ function fileStatus(file: UploadFileRecord) {
 
 function summary(upload: UploadSummary) {
   return { uploadId: upload.uploadId, createdAt: upload.createdAt.toISOString(), expiresAt: upload.expiresAt.toISOString(), owner: upload.ownerName ?? upload.ownerSub, client: upload.client, totals: upload.totals };
-}
-
-function encodeCursor(item: UploadSummary): string {
-  return Buffer.from(`${item.createdAt.toISOString()}|${item.uploadId}`, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; uploadId: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !uuidPattern.test(id) || Number.isNaN(createdAt.getTime())) throw badRequest('invalid_cursor', 'The paging cursor is not valid; start again from the first page.');
-  return { createdAt, uploadId: id };
 }
 
 export const uploadRoutes: Route[] = [
@@ -255,16 +230,14 @@ export const uploadRoutes: Route[] = [
     action: 'uploads:read',
     async handle(request) {
       const principal = requirePrincipal(request);
-      const limitText = request.query.get('limit');
-      const limit = limitText === null ? 50 : Number(limitText);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw badRequest('invalid_limit', 'limit must be a whole number from 1 to 200.');
+      const limit = pageLimit(request);
       const cursor = request.query.get('before');
       // Admins see every upload (also those nobody announced); everyone else their own.
       const all = isAdmin(principal) && request.query.get('mine') !== 'true';
-      const items = await uploadRecordsFromEnv().list({ ownerSub: all ? undefined : principal.sub, limit: limit + 1, before: cursor ? decodeCursor(cursor) : undefined });
-      const page = items.slice(0, limit);
-      const last = page[page.length - 1];
-      return json(200, { items: page.map(summary), ...(items.length > limit && last ? { next: encodeCursor(last) } : {}) });
+      const before = cursor ? decodePageCursor(cursor) : undefined;
+      const rows = await uploadRecordsFromEnv().list({ ownerSub: all ? undefined : principal.sub, limit: limit + 1, before: before && { createdAt: before.createdAt, uploadId: before.id } });
+      const page = pageOf(rows, limit, (item) => ({ createdAt: item.createdAt, id: item.uploadId }));
+      return json(200, { ...page, items: page.items.map(summary) });
     },
   }),
 ];

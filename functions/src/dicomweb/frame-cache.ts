@@ -8,6 +8,8 @@
  * Budget: DICOMWEB_FRAME_CACHE_MB, else a quarter of the Lambda's memory
  * (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), else 256 MB.
  */
+import { integerSetting, numberSetting } from '../adapters/settings';
+
 export class ByteRangeCache {
   private readonly entries = new Map<string, Buffer>();
   private bytes = 0;
@@ -46,11 +48,8 @@ export class ByteRangeCache {
 }
 
 export function frameCacheBudgetBytes(env: NodeJS.ProcessEnv = process.env): number {
-  const configured = Number(env.DICOMWEB_FRAME_CACHE_MB);
-  if (env.DICOMWEB_FRAME_CACHE_MB !== undefined && Number.isFinite(configured) && configured >= 0) return configured * 1_048_576;
-  const lambdaMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
-  if (Number.isFinite(lambdaMb) && lambdaMb > 0) return Math.floor(lambdaMb / 4) * 1_048_576;
-  return 256 * 1_048_576;
+  const lambdaMb = integerSetting(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', { default: 1024, min: 1 });
+  return Math.floor(numberSetting(env, 'DICOMWEB_FRAME_CACHE_MB', { default: Math.floor(lambdaMb / 4), min: 0 }) * 1_048_576);
 }
 
 let shared: ByteRangeCache | undefined;

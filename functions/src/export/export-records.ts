@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { ExportOptions, StoredExportState } from '@medlake/shared/export/export-options';
 import type { DeidSummary } from '@medlake/shared/export/readme';
 import type { Queryable } from '../adapters/database';
+import { inTransaction } from '../adapters/database';
 import type { CentralEntry, DosTimestamp } from './zip-records';
 import { dosTimestamp } from './zip-records';
 import type { UploadedPart } from './part-uploader';
@@ -208,28 +209,17 @@ export class ExportRecords {
    * makes two simultaneous requests count one after the other.
    */
   async createWithinLimit(entry: NewExport, maxActive: number): Promise<{ created: true } | { created: false; active: number }> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.db, async (client, transaction): Promise<{ created: true } | { created: false; active: number }> => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext('medlake.exports.owner'), hashtext($1))", [entry.ownerSub]);
       const active = Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM exports WHERE owner_sub = $1 AND state IN ('queued', 'running')", [entry.ownerSub])).rows[0]?.n ?? 0);
-      if (active >= maxActive) {
-        await client.query('ROLLBACK');
-        return { created: false, active };
-      }
+      if (active >= maxActive) return transaction.rollback({ created: false, active });
       await client.query(
         `INSERT INTO exports (export_id, owner_sub, owner_name, owner_email, name, selection, options, estimate, rerun_of)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [entry.exportId, entry.ownerSub, entry.ownerName, entry.ownerEmail, entry.name, JSON.stringify(entry.selection), JSON.stringify(entry.options), JSON.stringify(entry.estimate), entry.rerunOf],
       );
-      await client.query('COMMIT');
       return { created: true };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** What a re-run of a frozen export will hold (its estimate). */
@@ -321,9 +311,7 @@ export class ExportRecords {
    * have cancelled it) or 'lost' when another run holds the lease now.
    */
   async recordProgress(exportId: string, owner: string, uploadId: string, part: UploadedPart | undefined, entries: readonly FinishedEntry[], progress: { filesDone: number; bytesDone: number }, leaseMs: number): Promise<StoredExportState | 'lost'> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.db, async (client) => {
       if (part) {
         await client.query(
           `INSERT INTO export_parts (export_id, upload_id, part_number, etag, checksum_crc32, size_bytes) VALUES ($1, $2, $3, $4, $5, $6)
@@ -337,14 +325,8 @@ export class ExportRecords {
          WHERE export_id = $1 AND lease_owner = $2 RETURNING state`,
         [exportId, owner, progress.filesDone, progress.bytesDone, Math.round(leaseMs)],
       )).rows[0];
-      await client.query('COMMIT');
       return row?.state ?? 'lost';
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async startUpload(exportId: string, objectKey: string, uploadId: string): Promise<void> {
@@ -353,9 +335,7 @@ export class ExportRecords {
 
   /** A zip started over (e.g. another zlib build for a deflate export): parts and entry records go. */
   async restartZip(exportId: string): Promise<void> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.db, async (client) => {
       await client.query('DELETE FROM export_parts WHERE export_id = $1', [exportId]);
       await client.query(
         `UPDATE export_items SET entry_offset = NULL, entry_end = NULL, entry_crc32 = NULL, entry_compressed_bytes = NULL, entry_method = NULL, entry_descriptor = NULL, entry_zip64 = NULL
@@ -363,13 +343,7 @@ export class ExportRecords {
         [exportId],
       );
       await client.query('UPDATE exports SET multipart_upload_id = NULL, files_done = 0, bytes_done = 0, completing = false WHERE export_id = $1', [exportId]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async updatePlan(exportId: string, plan: ZipPlan): Promise<void> {

@@ -4,6 +4,7 @@
  * the export Lambda of infra/ (2 GB, 15 minutes); docs/exports.md lists them.
  */
 import { bucketDefinition } from '@medlake/shared/resources';
+import { integerSetting, numberSetting, optionalNumberSetting } from '../adapters/settings';
 
 export const exportEnv = {
   maxActivePerUser: 'EXPORT_MAX_ACTIVE_PER_USER',
@@ -46,30 +47,22 @@ export interface ExportSettings {
   maxRunMs: number | undefined;
 }
 
-function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number from ${min} to ${max}`);
-  return value;
-}
-
 export function exportSettings(env: NodeJS.ProcessEnv = process.env): ExportSettings {
   const lifecycleDays = bucketDefinition('exports').expireAfterDays;
   const lifecycleSeconds = lifecycleDays ? lifecycleDays * 24 * 3600 : maxPresignSeconds;
   const emulated = Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
-  const maxRunSeconds = env[exportEnv.maxRunSeconds] ? numberFrom(env, exportEnv.maxRunSeconds, 0, 0.01) : undefined;
+  const maxRunSeconds = optionalNumberSetting(env, exportEnv.maxRunSeconds, { min: 0.01 });
   return {
-    maxActivePerUser: Math.floor(numberFrom(env, exportEnv.maxActivePerUser, 2, 1)),
-    linkTtlSeconds: Math.min(Math.floor(numberFrom(env, exportEnv.linkTtlSeconds, 7 * 24 * 3600, 1)), lifecycleSeconds),
-    maxBytes: numberFrom(env, exportEnv.maxBytes, 1024 * GiB, 1),
-    maxStudies: Math.floor(numberFrom(env, exportEnv.maxStudies, 10_000, 1)),
-    maxItemErrors: Math.floor(numberFrom(env, exportEnv.maxItemErrors, 100, 0)),
-    partSizeBytes: Math.floor(numberFrom(env, exportEnv.partSizeBytes, emulated ? emulatorPartSizeBytes : 64 * MiB, minPartSizeBytes, 5 * GiB)),
-    readAheadBytes: Math.floor(numberFrom(env, exportEnv.readAheadBytes, 64 * MiB, MiB)),
-    readConcurrency: Math.floor(numberFrom(env, exportEnv.readConcurrency, 8, 1, 64)),
-    uploadConcurrency: Math.floor(numberFrom(env, exportEnv.uploadConcurrency, 2, 1, 16)),
-    checkpointMarginMs: numberFrom(env, exportEnv.checkpointMarginSeconds, 60, 0) * 1000,
+    maxActivePerUser: integerSetting(env, exportEnv.maxActivePerUser, { default: 2, min: 1 }),
+    linkTtlSeconds: Math.min(integerSetting(env, exportEnv.linkTtlSeconds, { default: 7 * 24 * 3600, min: 1 }), lifecycleSeconds),
+    maxBytes: integerSetting(env, exportEnv.maxBytes, { default: 1024 * GiB, min: 1 }),
+    maxStudies: integerSetting(env, exportEnv.maxStudies, { default: 10_000, min: 1 }),
+    maxItemErrors: integerSetting(env, exportEnv.maxItemErrors, { default: 100, min: 0 }),
+    partSizeBytes: integerSetting(env, exportEnv.partSizeBytes, { default: emulated ? emulatorPartSizeBytes : 64 * MiB, min: minPartSizeBytes, max: 5 * GiB }),
+    readAheadBytes: integerSetting(env, exportEnv.readAheadBytes, { default: 64 * MiB, min: MiB }),
+    readConcurrency: integerSetting(env, exportEnv.readConcurrency, { default: 8, min: 1, max: 64 }),
+    uploadConcurrency: integerSetting(env, exportEnv.uploadConcurrency, { default: 2, min: 1, max: 16 }),
+    checkpointMarginMs: numberSetting(env, exportEnv.checkpointMarginSeconds, { default: 60, min: 0 }) * 1000,
     maxRunMs: maxRunSeconds === undefined ? undefined : maxRunSeconds * 1000,
   };
 }

@@ -18,6 +18,7 @@ import type { DeidCode, DeidSummary } from '@medlake/shared/export/readme';
 import { annotationPath, dicomPath, estimateZipBytes, labelsCsvPath, manifestCsvPath, manifestJsonPath, readmePath, reportPath } from '@medlake/shared/export/zip-layout';
 import { SqlParameters } from '@medlake/shared/query/sql';
 import { studyFilterFromJson } from '@medlake/shared/query/study-filter';
+import { inTransaction } from '../adapters/database';
 import { annotationVersionsForExport, labelRowsForExport } from '../annotations/annotation-export';
 import { ReportStore } from '../reports/report-store';
 import type { ExportFailure, ExportRecord, ItemKind, ZipPlan } from './export-records';
@@ -133,17 +134,12 @@ class ItemInserter {
  * it frozen and does nothing). `refused` when it ends up empty or too large.
  */
 export async function freezeExport(db: pg.Pool, record: ExportRecord, settings: ExportSettings, now: Date = new Date()): Promise<FreezeOutcome> {
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(db, async (client, transaction): Promise<FreezeOutcome> => {
     const locked = (await client.query<{ frozen_at: Date | null; total_files: number | null; total_bytes: string | null }>(
       'SELECT frozen_at, total_files, total_bytes FROM exports WHERE export_id = $1 FOR UPDATE',
       [record.exportId],
     )).rows[0];
-    if (locked?.frozen_at) {
-      await client.query('ROLLBACK');
-      return { kind: 'frozen', totalFiles: locked.total_files ?? 0, totalBytes: Number(locked.total_bytes ?? 0) };
-    }
+    if (locked?.frozen_at) return transaction.rollback({ kind: 'frozen', totalFiles: locked.total_files ?? 0, totalBytes: Number(locked.total_bytes ?? 0) });
     const inserter = new ItemInserter(client, record.exportId);
     let deidSummary: DeidSummary;
     if (record.rerunOf) {
@@ -151,15 +147,13 @@ export async function freezeExport(db: pg.Pool, record: ExportRecord, settings: 
     } else {
       const counts = await freezeSelection(client, record, inserter);
       if (counts.dicom === 0) {
-        await client.query('ROLLBACK');
-        return { kind: 'refused', failure: { code: 'empty_selection', message: 'No study of the selection holds an instance any more: there is nothing to export.' } };
+        return transaction.rollback({ kind: 'refused', failure: { code: 'empty_selection', message: 'No study of the selection holds an instance any more: there is nothing to export.' } });
       }
       deidSummary = await deidentificationSummary(client, record.exportId);
     }
     const limit = Math.min(record.options.maxSizeBytes ?? Number.POSITIVE_INFINITY, settings.maxBytes);
     if (inserter.dataBytes > limit) {
-      await client.query('ROLLBACK');
-      return { kind: 'refused', failure: { code: 'export_too_large', message: `The export holds ${inserter.dataBytes} bytes, more than its limit of ${limit} bytes.` } };
+      return transaction.rollback({ kind: 'refused', failure: { code: 'export_too_large', message: `The export holds ${inserter.dataBytes} bytes, more than its limit of ${limit} bytes.` } });
     }
     const estimate = estimateZipBytes({ layout: record.options.layout, instances: inserter.files, dataBytes: inserter.dataBytes, reports: 0, reportBytes: 0, annotations: 0 });
     // S3 takes at most 10,000 parts: big exports get bigger parts (with a margin for the estimate).
@@ -169,14 +163,8 @@ export async function freezeExport(db: pg.Pool, record: ExportRecord, settings: 
       'UPDATE exports SET frozen_at = $2, plan = $3, total_files = $4, total_bytes = $5, deid_summary = $6 WHERE export_id = $1',
       [record.exportId, now, JSON.stringify(plan), inserter.files, inserter.dataBytes, JSON.stringify(deidSummary)],
     );
-    await client.query('COMMIT');
     return { kind: 'frozen', totalFiles: inserter.files, totalBytes: inserter.dataBytes };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 async function freezeSelection(client: pg.PoolClient, record: ExportRecord, inserter: ItemInserter): Promise<{ dicom: number }> {

@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
+import { formatBytes } from '@medlake/shared/byte-size';
 import { isZip, looksLikeDicom } from '@medlake/shared/dicom/parse-part10';
 import type { FileOutcome, InstanceCounts, UploadFileRecord } from '../adapters/upload-records';
 import type { QuarantinedObject } from '../adapters/quarantine';
@@ -19,7 +20,7 @@ import type { IngestContext } from './ingest-context';
 import type { StoreResult } from './store-instance';
 import { storeInstance } from './store-instance';
 import { unregisteredUploadId } from './upload-policy';
-import { ZipRejection, formatBytes, visitZipEntries } from './zip-entries';
+import { ZipRejection, visitZipEntries } from './zip-entries';
 
 export interface QuarantineObjectRef {
   bucket: string;

@@ -2,6 +2,7 @@
  * Limits and tuning of the ingest worker, from the environment (defaults fit
  * a Lambda with 2-3 GB of memory and 10 GB of /tmp).
  */
+import { integerSetting } from '../adapters/settings';
 import type { ZipLimits } from './zip-entries';
 
 export const ingestEnv = {
@@ -34,29 +35,21 @@ export interface IngestSettings {
   indexBatchSize: number;
 }
 
-function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number of at least ${min}`);
-  return Math.floor(value);
-}
-
 export function ingestSettings(env: NodeJS.ProcessEnv = process.env): IngestSettings {
   return {
-    memoryLimitBytes: numberFrom(env, ingestEnv.memoryLimitBytes, 256 * MiB, 1),
-    memoryBudgetBytes: numberFrom(env, ingestEnv.memoryBudgetBytes, 1 * GiB, MiB),
-    maxInstanceBytes: numberFrom(env, ingestEnv.maxInstanceBytes, 1 * GiB, 1024),
+    memoryLimitBytes: integerSetting(env, ingestEnv.memoryLimitBytes, { default: 256 * MiB, min: 1 }),
+    memoryBudgetBytes: integerSetting(env, ingestEnv.memoryBudgetBytes, { default: 1 * GiB, min: MiB }),
+    maxInstanceBytes: integerSetting(env, ingestEnv.maxInstanceBytes, { default: 1 * GiB, min: 1024 }),
     zip: {
-      maxEntries: numberFrom(env, ingestEnv.zipMaxEntries, 100_000, 1),
-      maxTotalBytes: numberFrom(env, ingestEnv.zipMaxTotalBytes, 64 * GiB, 1),
-      maxEntryBytes: numberFrom(env, ingestEnv.maxInstanceBytes, 1 * GiB, 1024),
+      maxEntries: integerSetting(env, ingestEnv.zipMaxEntries, { default: 100_000, min: 1 }),
+      maxTotalBytes: integerSetting(env, ingestEnv.zipMaxTotalBytes, { default: 64 * GiB, min: 1 }),
+      maxEntryBytes: integerSetting(env, ingestEnv.maxInstanceBytes, { default: 1 * GiB, min: 1024 }),
       // Deflate tops out near 1032:1; real DICOM rarely passes 20:1, masks of zeros can reach a few hundred.
-      maxRatio: numberFrom(env, ingestEnv.zipMaxRatio, 500, 2),
+      maxRatio: integerSetting(env, ingestEnv.zipMaxRatio, { default: 500, min: 2 }),
       ratioFloorBytes: MiB,
-      maxDepth: numberFrom(env, ingestEnv.zipMaxDepth, 2, 1),
+      maxDepth: integerSetting(env, ingestEnv.zipMaxDepth, { default: 2, min: 1 }),
     },
-    concurrency: numberFrom(env, ingestEnv.concurrency, 8, 1),
-    indexBatchSize: numberFrom(env, ingestEnv.batchSize, 32, 1),
+    concurrency: integerSetting(env, ingestEnv.concurrency, { default: 8, min: 1 }),
+    indexBatchSize: integerSetting(env, ingestEnv.batchSize, { default: 32, min: 1 }),
   };
 }

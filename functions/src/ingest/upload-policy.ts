@@ -5,6 +5,7 @@
  * local stack can set them).
  */
 import { createHash } from 'node:crypto';
+import { integerSetting } from '../adapters/settings';
 
 export const uploadEnv = {
   urlExpiresSeconds: 'UPLOAD_URL_EXPIRES_SECONDS',
@@ -38,23 +39,15 @@ export interface UploadSettings {
   partUrlBudget: number;
 }
 
-function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number between ${min} and ${max}`);
-  return Math.floor(value);
-}
-
 export function uploadSettings(env: NodeJS.ProcessEnv = process.env): UploadSettings {
   return {
-    urlExpiresSeconds: numberFrom(env, uploadEnv.urlExpiresSeconds, 15 * 60, 1, 7 * 24 * 3600),
-    multipartThresholdBytes: numberFrom(env, uploadEnv.multipartThresholdBytes, 64 * MiB, 1, s3MaxPartBytes),
-    partSizeBytes: numberFrom(env, uploadEnv.partSizeBytes, 8 * MiB, s3MinPartBytes, s3MaxPartBytes),
-    maxFiles: numberFrom(env, uploadEnv.maxFiles, 1000, 1, 100_000),
-    maxFileBytes: numberFrom(env, uploadEnv.maxFileBytes, 50 * GiB, 1, 5 * 1024 * GiB),
-    maxTotalBytes: numberFrom(env, uploadEnv.maxTotalBytes, 200 * GiB, 1, Number.MAX_SAFE_INTEGER),
-    resumeWindowSeconds: numberFrom(env, uploadEnv.resumeWindowSeconds, 24 * 3600, 60, 30 * 24 * 3600),
+    urlExpiresSeconds: integerSetting(env, uploadEnv.urlExpiresSeconds, { default: 15 * 60, min: 1, max: 7 * 24 * 3600 }),
+    multipartThresholdBytes: integerSetting(env, uploadEnv.multipartThresholdBytes, { default: 64 * MiB, min: 1, max: s3MaxPartBytes }),
+    partSizeBytes: integerSetting(env, uploadEnv.partSizeBytes, { default: 8 * MiB, min: s3MinPartBytes, max: s3MaxPartBytes }),
+    maxFiles: integerSetting(env, uploadEnv.maxFiles, { default: 1000, min: 1, max: 100_000 }),
+    maxFileBytes: integerSetting(env, uploadEnv.maxFileBytes, { default: 50 * GiB, min: 1, max: 5 * 1024 * GiB }),
+    maxTotalBytes: integerSetting(env, uploadEnv.maxTotalBytes, { default: 200 * GiB, min: 1, max: Number.MAX_SAFE_INTEGER }),
+    resumeWindowSeconds: integerSetting(env, uploadEnv.resumeWindowSeconds, { default: 24 * 3600, min: 60, max: 30 * 24 * 3600 }),
     partUrlBudget: 2000,
   };
 }

@@ -12,6 +12,7 @@
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
+import { formatBytes } from '@medlake/shared/byte-size';
 
 export interface ZipLimits {
   maxEntries: number;
@@ -189,13 +190,3 @@ async function visitArchive(source: ZipSource, limits: ZipLimits, visit: (entry:
   }
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
-}

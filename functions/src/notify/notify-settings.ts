@@ -4,6 +4,7 @@
  */
 import type { DigestSettings } from '@medlake/shared/subscriptions/digest-schedule';
 import { defaultDigestSettings } from '@medlake/shared/subscriptions/digest-schedule';
+import { numberSetting } from '../adapters/settings';
 
 export const notifyEnv = {
   quietSeconds: 'SUBSCRIPTION_DIGEST_QUIET_SECONDS',
@@ -11,18 +12,10 @@ export const notifyEnv = {
   minIntervalSeconds: 'SUBSCRIPTION_DIGEST_MIN_INTERVAL_SECONDS',
 } as const;
 
-function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number of seconds (0 or more)`);
-  return value;
-}
-
 export function digestSettings(env: NodeJS.ProcessEnv = process.env): DigestSettings {
   return {
-    quietSeconds: seconds(env, notifyEnv.quietSeconds, defaultDigestSettings.quietSeconds),
-    maxWaitSeconds: seconds(env, notifyEnv.maxWaitSeconds, defaultDigestSettings.maxWaitSeconds),
-    minIntervalSeconds: seconds(env, notifyEnv.minIntervalSeconds, defaultDigestSettings.minIntervalSeconds),
+    quietSeconds: numberSetting(env, notifyEnv.quietSeconds, { default: defaultDigestSettings.quietSeconds, min: 0 }),
+    maxWaitSeconds: numberSetting(env, notifyEnv.maxWaitSeconds, { default: defaultDigestSettings.maxWaitSeconds, min: 0 }),
+    minIntervalSeconds: numberSetting(env, notifyEnv.minIntervalSeconds, { default: defaultDigestSettings.minIntervalSeconds, min: 0 }),
   };
 }

@@ -210,7 +210,7 @@ describe('README', () => {
     expect(text).toContain('a re-run of export e-0');
     expect(text).toContain('filter:         (every study)');
     expect(text).toContain('{study}/{sop}.dcm');
-    expect(text).toContain('5.0 MiB (5242880 bytes)');
+    expect(text).toContain('5 MiB (5242880 bytes)');
     expect(text).toContain('DCM 113100 Basic Application Confidentiality Profile: names, IDs');
     expect(text).toContain('LEFT OUT (1)');
     expect(text).toContain('2.25.1/2.25.3.dcm: The archive no longer holds this file. [archive_object_missing]');

@@ -6,6 +6,7 @@
  * Information Modified). Rendered from frozen values only, so a resumed or
  * re-run export writes the same text.
  */
+import { formatBytes } from '../byte-size';
 import type { ExportCompression, ExportLayout } from './export-options';
 import { labelsCsvPath, manifestCsvPath, manifestJsonPath } from './zip-layout';
 
@@ -59,15 +60,9 @@ const codeExplanations: Record<string, string> = {
   '113112': 'institution identity kept',
 };
 
-function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
+/** "5 MiB (5242880 bytes)": readable, and exact for whoever checks the files. */
+function sizeLine(bytes: number): string {
+  return bytes < 1024 ? `${bytes} bytes` : `${formatBytes(bytes)} (${bytes} bytes)`;
 }
 
 function layoutLines(layout: ExportLayout): string[] {
@@ -102,7 +97,7 @@ export function exportReadme(input: ReadmeInput): string {
     'CONTENTS',
     `  patients:       ${input.counts.patients}`,
     `  studies:        ${input.counts.studies}`,
-    `  DICOM files:    ${input.counts.dicom} (${formatBytes(input.counts.dataBytes)} of data)`,
+    `  DICOM files:    ${input.counts.dicom} (${sizeLine(input.counts.dataBytes)} of data)`,
     `  reports:        ${input.counts.reports}`,
     `  annotation SRs: ${input.counts.annotations}`,
     `  labels:         ${input.counts.labels}`,

@@ -55,8 +55,6 @@ export const createExport = (request: NewExport) => api<ExportRecord>('/api/expo
 export const listExports = (options: { before?: string; limit?: number } = {}, signal?: AbortSignal) =>
   api<{ items: ExportRecord[]; next?: string }>('/api/exports', { query: { before: options.before, limit: options.limit }, signal });
 
-export const fetchExport = (id: string, signal?: AbortSignal) => api<ExportRecord>(`/api/exports/${encodeURIComponent(id)}`, { signal });
-
 export const cancelExport = (id: string) => api<unknown>(`/api/exports/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
 export const rerunExport = (id: string) => api<ExportRecord>(`/api/exports/${encodeURIComponent(id)}/rerun`, { method: 'POST' });

@@ -4,6 +4,7 @@
  * network without jumping at every progress event, and the ETA is the bytes
  * left at that speed.
  */
+import { formatBytes as formatByteSize } from '@medlake/shared/byte-size';
 
 export interface MeterSample {
   atMs: number;
@@ -50,16 +51,9 @@ export class TransferMeter {
   }
 }
 
+/** Sizes on the pages: decimal units, as browsers and file managers show them. */
 export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '–';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  return formatByteSize(bytes, { units: 'decimal' });
 }
 
 export function formatSpeed(bytesPerSecond: number | undefined): string {
