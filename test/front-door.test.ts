@@ -200,7 +200,7 @@ describe('front door static files', () => {
 });
 
 describe('front door request log', () => {
-  it('names no query string and, of S3 requests, the bucket only (object keys carry file names)', async () => {
+  it('names no query string and, of S3 requests, the bucket only (keys of objects put by hand may carry file names)', async () => {
     const lines: string[] = [];
     const door = await startFrontDoor({
       port: 0, webRoot: join(dir, 'web'), functionsRoot: join(dir, 'functions'), log: (line) => lines.push(line),

@@ -138,6 +138,25 @@ describe('S3 → SQS → handler', () => {
     expect(new Date(s3.eventTime).getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  it('an upload through the API names no file in its object key, presigned URL, S3 event or SQS message', async () => {
+    const uploader = await stack.createUser({ groups: ['uploader'] });
+    const name = 'DOE^JOHN 1957-03-04 MRN 8675309.dcm';
+    const body = Buffer.from('bytes of a scan');
+    const created = await stack.request('/api/uploads', { token: uploader.idToken, json: { files: [{ name, sizeBytes: body.length }] } });
+    expect(created.status, created.text).toBe(201);
+    const { uploadId, files } = created.body as { uploadId: string; files: { key: string; url: string; name: string }[] };
+    const key = `incoming/${uploadId}/0`;
+    expect(files[0]).toMatchObject({ key, name });
+    expect(files[0]?.url).not.toMatch(/DOE|JOHN|1957|8675309/);
+    expect((await fetch(files[0]?.url as string, { method: 'PUT', body })).status).toBe(200);
+    const { sqs, s3 } = await eventFor(key);
+    expect(s3.s3.object.key).toBe(key);
+    expect(sqs.body).not.toMatch(/DOE|JOHN|1957|8675309/);
+    // The name stays with the upload's record, for its owner's status page.
+    const status = await stack.request(`/api/uploads/${uploadId}`, { token: uploader.idToken });
+    expect((status.body as { files: { name: string }[] }).files[0]?.name).toBe(name);
+  });
+
   it('objects outside the notification prefix, or in other buckets, produce no event', async () => {
     await stack.s3.send(new PutObjectCommand({ Bucket: stack.buckets.quarantine, Key: 'held/not-an-upload.dcm', Body: 'x' }));
     await stack.s3.send(new PutObjectCommand({ Bucket: stack.buckets.archive, Key: 'incoming/in-the-archive.dcm', Body: 'x' }));

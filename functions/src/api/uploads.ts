@@ -116,7 +116,7 @@ export const uploadRoutes: Route[] = [
       let urlBudget = settings.partUrlBudget;
       const limit = pLimit(8);
       const planned = await Promise.all(request.body.files.map((spec, index) => limit(async () => {
-        const key = quarantineKey(uploadId, index, spec.name);
+        const key = quarantineKey(uploadId, index);
         if (spec.sizeBytes < settings.multipartThresholdBytes) {
           const put = await quarantine.presignPut(key, spec.sizeBytes, settings.urlExpiresSeconds, spec.sha256 ? sha256HexToBase64(spec.sha256) : undefined);
           return {

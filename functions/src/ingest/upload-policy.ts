@@ -64,31 +64,17 @@ export function planParts(sizeBytes: number, minPartBytes: number): PartPlan {
   return { partSizeBytes, partCount: Math.max(1, Math.ceil(sizeBytes / partSizeBytes)) };
 }
 
-/**
- * A file name as part of an object key: the last path segment only, letters,
- * digits, dot, dash and underscore, no leading dots, at most 100 characters.
- * The name a user gave is kept apart (in the upload's record) for display.
- */
-export function sanitizeFileName(name: string): string {
-  const last = name.split(/[\\/]/).filter(Boolean).pop() ?? '';
-  const cleaned = last
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/^[._]+/, '')
-    .replace(/_+/g, '_');
-  if (!cleaned) return 'file';
-  if (cleaned.length <= 100) return cleaned;
-  // Keep the extension: it is what a person recognises in a long name.
-  const dot = cleaned.lastIndexOf('.');
-  const extension = dot > 0 && cleaned.length - dot <= 10 ? cleaned.slice(dot) : '';
-  return cleaned.slice(0, 100 - extension.length) + extension;
-}
-
 const incomingPrefix = 'incoming/';
 
-export function quarantineKey(uploadId: string, fileIndex: number, name: string): string {
-  return `${incomingPrefix}${uploadId}/${fileIndex}/${sanitizeFileName(name)}`;
+/**
+ * Where a file of an upload lands in the quarantine bucket:
+ * `incoming/{uploadId}/{index}`. No part of the file's name: names often
+ * hold patient names, and keys travel far (S3 access logs, S3 events, SQS
+ * messages, the dead-letter queue, CloudTrail). The name stays in
+ * `upload_files`, for its owner's status page only.
+ */
+export function quarantineKey(uploadId: string, fileIndex: number): string {
+  return `${incomingPrefix}${uploadId}/${fileIndex}`;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -97,7 +83,7 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export function parseQuarantineKey(key: string): { uploadId: string; fileIndex: number } | undefined {
   if (!key.startsWith(incomingPrefix)) return undefined;
   const [uploadId, index, ...rest] = key.slice(incomingPrefix.length).split('/');
-  if (!uploadId || !index || rest.length !== 1 || !uuidPattern.test(uploadId) || !/^(0|[1-9][0-9]{0,5})$/.test(index)) return undefined;
+  if (!uploadId || !index || rest.length !== 0 || !uuidPattern.test(uploadId) || !/^(0|[1-9][0-9]{0,5})$/.test(index)) return undefined;
   return { uploadId, fileIndex: Number(index) };
 }
 

@@ -57,7 +57,8 @@ class Lake implements UploadApi {
       uploadId,
       expiresAt: new Date(Date.now() + 60_000).toISOString(),
       files: files.map((file, index) => {
-        const key = `incoming/${uploadId}/${index}/${file.name}`;
+        // As the upload API names quarantine objects: upload and file number, never the file's name.
+        const key = `incoming/${uploadId}/${index}`;
         if (file.sizeBytes < this.multipartThreshold) return { index, name: file.name, key, method: 'PUT' as const, url: `put:${key}#1`, headers: file.sha256 ? { 'x-amz-checksum-sha256': file.sha256 } : ({} as Record<string, string>) };
         const partCount = Math.ceil(file.sizeBytes / this.partSize);
         this.multiparts.set(`${uploadId}#${index}`, { key, parts: new Map(), partSizeBytes: this.partSize, partCount, completed: false });
@@ -160,7 +161,7 @@ describe('UploadEngine', () => {
     expect(snapshot.loadedBytes).toBe(80);
     expect(snapshot.totalBytes).toBe(80);
     expect(lake.creates).toEqual([[{ name: 'CT/IM1', sizeBytes: 30, sha256: 'sha-30' }, { name: 'CT/IM2', sizeBytes: 50, sha256: 'sha-50' }]]);
-    expect(lake.objects.get('incoming/up-1/1/CT/IM2')).toEqual(bytes(50, 2));
+    expect(lake.objects.get('incoming/up-1/1')).toEqual(bytes(50, 2));
     expect(snapshot.files.map((f) => [f.uploadId, f.index])).toEqual([['up-1', 0], ['up-1', 1]]);
   });
 
@@ -181,7 +182,7 @@ describe('UploadEngine', () => {
     engine.add([pick('big.zip', content)]);
     await engine.idle();
     expect(engine.snapshot().files[0]).toMatchObject({ state: 'uploaded', multipart: true, loadedBytes: 1_000 });
-    expect(lake.objects.get('incoming/up-1/0/big.zip')).toEqual(content);
+    expect(lake.objects.get('incoming/up-1/0')).toEqual(content);
     expect(lake.maxInFlight).toBe(3);
     expect(lake.puts).toHaveLength(25);
   });
@@ -308,7 +309,7 @@ describe('UploadEngine', () => {
     expect(second.snapshot().files[0]).toMatchObject({ state: 'uploaded', resumed: true, uploadId: 'up-1', index: 0, loadedBytes: 100 });
     expect(lake.creates).toHaveLength(1);
     expect(lake.puts.map((url) => Number(url.split('#')[2])).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].filter((n) => !done.includes(n)));
-    expect(lake.objects.get('incoming/up-1/0/CT/big.zip')).toEqual(content);
+    expect(lake.objects.get('incoming/up-1/0')).toEqual(content);
     expect(store.all.size).toBe(0);
   });
 
