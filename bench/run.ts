@@ -85,7 +85,8 @@ function medlakeSystem(m: MedlakeSystem): SystemUnderTest {
     classify: (command) => {
       if (/postgres/.test(command)) return 'PostgreSQL';
       if (/aws-emulator/.test(command)) return 'S3/SQS emulator';
-      if (/lambda-runtime/.test(command)) return 'function instances';
+      const fn = /functions\/src\/([\w-]+)\/handler/.exec(command);
+      if (/lambda-runtime/.test(command)) return fn ? `${fn[1]} function` : 'function instances';
       if (/medlake-export-worker/.test(command)) return 'export worker';
       if (/medlake-server/.test(command)) return 'stack process';
       return 'other';
@@ -355,7 +356,9 @@ async function inside(options: BenchOptions): Promise<number> {
         systems.push(async () => medlakeSystem(await startMedlake({ log, ...(profileDir ? { profileDir } : {}) })));
         for (const index of orthancIndexes(options.orthanc)) systems.push(() => orthancSystem(index, workDir));
       }
-      for (const start of systems) {
+      // Load from other work drifts during a run: each run starts with the next system, so medians over runs share it out.
+      const shift = (run - 1) % Math.max(1, systems.length);
+      for (const start of [...systems.slice(shift), ...systems.slice(0, shift)]) {
         let system: SystemUnderTest | undefined;
         try {
           system = await start();

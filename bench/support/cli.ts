@@ -27,7 +27,8 @@ the machine's cat and zip -0, Lambda bundle sizes and cold-init times.
   --only LIST        phases, comma-separated: ${phases.join(',')} (default: all)
   --quick            small data (1 x 300-slice series, 100/500 studies): a smoke run
   --orthanc WHICH    sqlite | postgres | both | none (default both)
-  --runs N           repeat every system's workloads N times (fresh servers), medians reported (default 1)
+  --runs N           repeat every system's workloads N times (fresh servers; each run starts with the
+                     next system, so drifting load is shared out), medians reported (default 1)
   --samples N        QIDO requests per filter (default 200; --quick 50)
   --profile          write V8 CPU profiles of medlake's server and export worker (bench/results/profiles/)
   --publish          update bench/results/latest.* and the README table even for --quick or --only runs
