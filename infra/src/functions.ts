@@ -110,8 +110,9 @@ export const functionCatalog: readonly FunctionDefinition[] = [
     timeoutSeconds: 29,
     http: '/api',
     linksToSite: true,
-    // Annotation versions and labels are stored through the ingest path (storeInstance); exports are requested and linked here.
-    settings: ['uploads', 'ingest', 'digests', 'exports', 'reidentify'],
+    // Annotation versions and labels are stored through the ingest path (storeInstance); exports are requested and linked here;
+    // previews of held instances read their frame through the DICOMweb frame reader (and its cache).
+    settings: ['uploads', 'ingest', 'digests', 'exports', 'reidentify', 'frame-cache'],
     buckets: {
       // list: a multipart upload that S3 forgot must be a 404, not a 403 (keys hold no more than the objects the function may read).
       quarantine: { access: ['presign-upload', 'read', 'list'], prefix: uploadPrefix },

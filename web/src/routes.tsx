@@ -18,6 +18,7 @@ import { RequireSession } from './session/RequireSession';
 
 // The signed-in pages load on first use: the sign-in page stays small and quick.
 const AuditPage = lazy(() => import('./admin/AuditPage').then((m) => ({ default: m.AuditPage })));
+const HeldPage = lazy(() => import('./admin/HeldPage').then((m) => ({ default: m.HeldPage })));
 const UsersPage = lazy(() => import('./admin/UsersPage').then((m) => ({ default: m.UsersPage })));
 const ExportsPage = lazy(() => import('./exports/ExportsPage').then((m) => ({ default: m.ExportsPage })));
 const PatientPage = lazy(() => import('./studies/PatientPage').then((m) => ({ default: m.PatientPage })));
@@ -53,6 +54,7 @@ export const router = createBrowserRouter([
       { path: '/uploads/:uploadId', element: <RequireSession action="uploads:read"><UploadDetailPage /></RequireSession> },
       { path: '/admin/users', element: <RequireSession action="users:read"><UsersPage /></RequireSession> },
       { path: '/admin/audit', element: <RequireSession action="audit:read"><AuditPage /></RequireSession> },
+      { path: '/admin/held', element: <RequireSession action="held:review"><HeldPage /></RequireSession> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

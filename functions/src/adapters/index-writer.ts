@@ -15,6 +15,11 @@
  * Archive objects are written inside the lock window but before the index
  * rows: a crash in between leaves an object no row points to, which the
  * retry overwrites with the same version number.
+ * A held instance an administrator releases comes back through here as an
+ * item with `release` set: its held row is locked and checked (not discarded,
+ * not replaced by a newer held file), then it is published like any other
+ * item, and the decision, the upload file's counts and the audit entry are
+ * written in the same transaction; releasing it again changes nothing.
  * Study and series counters are updated by increments (never recounted from a
  * stale snapshot), rows are touched in key order so concurrent batches cannot
  * deadlock, and patients are inserted without locking existing rows so
@@ -23,8 +28,12 @@
 import pLimit from 'p-limit';
 import type pg from 'pg';
 import type { Archive } from './archive';
+import type { AuditEntry } from './audit-log';
+import { AuditLog } from './audit-log';
 import { archiveKey, heldKey } from './archive';
 import { inTransaction } from './database';
+import type { Queryable } from './database';
+import { applyHeldReview } from './upload-records';
 import type { OriginalIdentifiers, PhiVault, VaultKind } from './phi-vault';
 
 export interface PatientFields {
@@ -85,6 +94,26 @@ export interface InstanceOrigin {
   via: 'upload' | 'stow';
 }
 
+/** An administrator's release of a held instance (the item is the held file, published now). */
+export interface HeldRelease {
+  /** Who decided (email or username), and why: kept with the held row. */
+  decidedBy: string;
+  reason: string;
+  /** The audit row of the release, written in the transaction that publishes it. */
+  audit: AuditEntry;
+}
+
+/** A release that cannot go ahead: the held instance was discarded, or replaced by a newer held file. */
+export class HeldReviewConflict extends Error {
+  constructor(
+    readonly code: 'held_discarded' | 'held_replaced',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HeldReviewConflict';
+  }
+}
+
 export interface InstanceToIndex {
   patient: PatientFields;
   study: StudyFields;
@@ -98,6 +127,8 @@ export interface InstanceToIndex {
   /** Keyed hash of the original SOP Instance UID (never the UID itself). */
   sourceUidHash: string;
   held: { reason: string } | undefined;
+  /** Set when this is a held instance being released (then `held` is undefined). */
+  release?: HeldRelease | undefined;
   vault: readonly VaultEntry[];
   origin: InstanceOrigin;
 }
@@ -161,19 +192,22 @@ export class IndexWriter {
   private async writeCommitted(items: readonly InstanceToIndex[]): Promise<IndexOutcome[]> {
     if (items.length === 0) return [];
     const plans = await inTransaction(this.db, async (client) => {
-      const decided = await this.decide(client, items);
+      const { plans: decided, releasing } = await this.decide(client, items);
       await Promise.all(decided.map((plan) => (plan.kind === 'publish' || plan.kind === 'hold' ? this.putLimit(() => this.archive.put(plan.key, plan.item.part10, plan.item.sha256)) : undefined)));
       await this.writeRows(client, decided);
+      await recordReleases(client, decided.filter((plan) => releasing.has(plan.item) && (plan.kind === 'publish' || plan.kind === 'same-content')));
       return decided;
     });
     this.vault.remember(plans.filter((p) => p.kind === 'publish' || p.kind === 'hold').flatMap((p) => p.item.vault));
     return plans.map(outcomeOf);
   }
 
-  private async decide(client: pg.PoolClient, items: readonly InstanceToIndex[]): Promise<Plan[]> {
+  /** The plan of each item, and the releases whose decision this batch records (those not released before). */
+  private async decide(client: pg.PoolClient, items: readonly InstanceToIndex[]): Promise<{ plans: Plan[]; releasing: Set<InstanceToIndex> }> {
     const sops = [...new Set(items.map((i) => i.instance.sopUid))].sort();
     // One lock per SOP, always taken in the same order: no deadlocks between batches.
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended(s, 0)) FROM unnest($1::text[]) AS s ORDER BY s', [sops]);
+    const releasing = await this.checkReleases(client, items);
     // After the locks, in a statement of its own (its snapshot sees what the lock holders committed): sources, current rows and versions in one round trip.
     const found = await client.query<{ sources: SourceRow[]; current: CurrentRow[]; versions: VersionRow[] }>(
       `SELECT
@@ -194,7 +228,8 @@ export class IndexWriter {
     const batchSources = new Map<string, { outcome: IndexDecision; origin: InstanceOrigin; version: number | undefined; key: string | undefined }>();
     for (const item of items) {
       const id = sourceId(item.sourceUidHash, item.sourceSha256);
-      const seen = knownSources.get(id);
+      // A released file's source was seen (and held) before: whether it is news is decided by its content below.
+      const seen = item.release ? undefined : knownSources.get(id);
       if (seen) {
         const earlier = seen.outcome === 'held' ? 'held' : seen.outcome === 'duplicate' ? 'duplicate' : 'accepted';
         plans.push({ item, kind: 'known', outcome: sameFile(seen, item.origin) ? earlier : 'duplicate', version: undefined, key: undefined });
@@ -229,7 +264,31 @@ export class IndexWriter {
       // A later item of the batch for the same SOP replaces this one, not the row in the table.
       currentBySop.set(sop, { sop_uid: sop, version, series_uid: item.series.seriesUid, study_uid: item.study.studyUid, size_bytes: String(item.part10.length) });
     }
-    return plans;
+    return { plans, releasing };
+  }
+
+  /**
+   * Locks the held rows of the items being released (a discard waits, or is
+   * waited for) and checks each is still the file under review and not
+   * discarded; answers those not released yet. Before any archive write: a
+   * refused release leaves nothing behind.
+   */
+  private async checkReleases(client: pg.PoolClient, items: readonly InstanceToIndex[]): Promise<Set<InstanceToIndex>> {
+    const releases = items.filter((item) => item.release);
+    const releasing = new Set<InstanceToIndex>();
+    if (releases.length === 0) return releasing;
+    const { rows } = await client.query<{ sop_uid: string; sha256: string | null; decision: string | null }>(
+      'SELECT sop_uid, sha256, decision FROM held_instances WHERE sop_uid = ANY($1) ORDER BY sop_uid FOR UPDATE',
+      [[...new Set(releases.map((item) => item.instance.sopUid))]],
+    );
+    const held = new Map(rows.map((row) => [row.sop_uid, row]));
+    for (const item of releases) {
+      const row = held.get(item.instance.sopUid);
+      if (!row || row.sha256 !== item.sha256) throw new HeldReviewConflict('held_replaced', 'A newer file of this instance is held for review now: look at it before deciding.');
+      if (row.decision === 'discarded') throw new HeldReviewConflict('held_discarded', 'This held instance was discarded; it cannot be released.');
+      if (row.decision === null) releasing.add(item);
+    }
+    return releasing;
   }
 
   /**
@@ -272,18 +331,19 @@ export class IndexWriter {
       const h = [...new Map(held.map((p) => [p.item.instance.sopUid, p])).values()].sort((a, b) => a.item.instance.sopUid.localeCompare(b.item.instance.sopUid));
       await client.query(
         `INSERT INTO held_instances (sop_uid, upload_id, file_index, reason, archive_key, attributes, sha256, size_bytes, study_uid, series_uid,
-           frame_ranges, frame_fragments, pixel_data_offset, pixel_data_length)
+           frame_ranges, frame_fragments, pixel_data_offset, pixel_data_length, transfer_syntax_uid, source_uid_hash, source_sha256)
          SELECT * FROM unnest($1::text[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::bigint[], $9::text[], $10::text[],
-           $11::jsonb[], $12::jsonb[], $13::bigint[], $14::bigint[])
+           $11::jsonb[], $12::jsonb[], $13::bigint[], $14::bigint[], $15::text[], $16::text[], $17::text[])
          ON CONFLICT (sop_uid) DO UPDATE SET upload_id = EXCLUDED.upload_id, file_index = EXCLUDED.file_index, reason = EXCLUDED.reason, archive_key = EXCLUDED.archive_key,
            attributes = EXCLUDED.attributes, sha256 = EXCLUDED.sha256, size_bytes = EXCLUDED.size_bytes, study_uid = EXCLUDED.study_uid, series_uid = EXCLUDED.series_uid,
            frame_ranges = EXCLUDED.frame_ranges, frame_fragments = EXCLUDED.frame_fragments, pixel_data_offset = EXCLUDED.pixel_data_offset,
-           pixel_data_length = EXCLUDED.pixel_data_length, created_at = now(), decided_at = NULL, decided_by = NULL, decision = NULL`,
+           pixel_data_length = EXCLUDED.pixel_data_length, transfer_syntax_uid = EXCLUDED.transfer_syntax_uid, source_uid_hash = EXCLUDED.source_uid_hash,
+           source_sha256 = EXCLUDED.source_sha256, created_at = now(), decided_at = NULL, decided_by = NULL, decision = NULL, decision_reason = NULL`,
         [h.map((p) => p.item.instance.sopUid), h.map((p) => p.item.origin.uploadId ?? null), h.map((p) => p.item.origin.fileIndex ?? null), h.map((p) => p.item.held?.reason ?? ''),
           h.map((p) => p.key), h.map((p) => JSON.stringify(p.item.instance.attributes)), h.map((p) => p.item.sha256), h.map((p) => p.item.part10.length),
           h.map((p) => p.item.study.studyUid), h.map((p) => p.item.series.seriesUid), h.map((p) => JSON.stringify(p.item.instance.frameRanges)),
           h.map((p) => (p.item.instance.frameFragments ? JSON.stringify(p.item.instance.frameFragments) : null)), h.map((p) => p.item.instance.pixelDataOffset),
-          h.map((p) => p.item.instance.pixelDataLength)],
+          h.map((p) => p.item.instance.pixelDataLength), h.map((p) => p.item.instance.transferSyntaxUid), h.map((p) => p.item.sourceUidHash), h.map((p) => p.item.sourceSha256)],
       );
     }
 
@@ -335,6 +395,30 @@ export class IndexWriter {
         fresh.map((p) => p.item.origin.fileIndex ?? null), outcomes],
     );
     await this.vault.store(client, [...publish, ...held].flatMap((p) => p.item.vault));
+  }
+}
+
+/**
+ * The releases a batch published (or found already in the lake): the held
+ * row says so, the source's outcome follows (a redelivered upload file then
+ * reports what the lake holds), the upload file's counts move from held, and
+ * the audit row is written, all in the publishing transaction.
+ */
+async function recordReleases(client: Queryable, plans: readonly Plan[]): Promise<void> {
+  // One release per SOP, even when the same release was asked twice at once (both land in one batch).
+  const bySop = new Map<string, Plan>();
+  for (const plan of plans) if (!bySop.has(plan.item.instance.sopUid)) bySop.set(plan.item.instance.sopUid, plan);
+  for (const plan of [...bySop.values()].sort((a, b) => a.item.instance.sopUid.localeCompare(b.item.instance.sopUid))) {
+    const { item } = plan;
+    const release = item.release as HeldRelease;
+    const outcome = plan.kind === 'publish' ? 'accepted' : 'duplicate';
+    await client.query(
+      `UPDATE held_instances SET decision = 'released', decided_at = now(), decided_by = $2, decision_reason = $3 WHERE sop_uid = $1`,
+      [item.instance.sopUid, release.decidedBy, release.reason],
+    );
+    await client.query('UPDATE ingested_sources SET outcome = $3 WHERE source_uid_hash = $1 AND source_sha256 = $2', [item.sourceUidHash, item.sourceSha256, outcome]);
+    if (item.origin.uploadId !== undefined && item.origin.fileIndex !== undefined) await applyHeldReview(client, item.origin.uploadId, item.origin.fileIndex, outcome);
+    await new AuditLog(client).record({ ...release.audit, details: { ...release.audit.details, outcome, ...(plan.kind === 'publish' ? { version: plan.version } : {}) } });
   }
 }
 

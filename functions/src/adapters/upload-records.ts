@@ -6,17 +6,15 @@
  * logged.
  */
 import type pg from 'pg';
+import type { InstanceCounts } from '@medlake/shared/uploads/file-state';
+import { discardedAfterReviewReason, settledFileState } from '@medlake/shared/uploads/file-state';
 import { coalesceCalls } from './coalesce-calls';
+import type { Queryable } from './database';
 import { inTransaction } from './database';
 
 export type FileState = 'waiting' | 'processing' | 'accepted' | 'duplicate' | 'rejected' | 'held';
 
-export interface InstanceCounts {
-  accepted: number;
-  duplicate: number;
-  rejected: number;
-  held: number;
-}
+export type { InstanceCounts };
 
 export interface NewUploadFile {
   index: number;
@@ -286,4 +284,27 @@ function totalsFromRow(row: TotalsRow): UploadTotals {
     duplicate: Number(row.duplicate), rejected: Number(row.rejected), held: Number(row.held),
     instances: { accepted: Number(row.i_accepted), duplicate: Number(row.i_duplicate), rejected: Number(row.i_rejected), held: Number(row.i_held) },
   };
+}
+
+/** Where a reviewed held instance goes: published (or already in the lake), or discarded (counted as rejected). */
+export type HeldReviewOutcome = 'accepted' | 'duplicate' | 'rejected';
+
+/**
+ * An administrator decided about a held instance of this file: it moves from
+ * the held count to the outcome's, and the file's state and reason follow by
+ * the rule ingest uses. Runs on the deciding transaction's client (the row is
+ * locked), so the file's status changes with the decision or not at all.
+ */
+export async function applyHeldReview(client: Queryable, uploadId: string, fileIndex: number, outcome: HeldReviewOutcome): Promise<void> {
+  const row = (await client.query<FileRow>(`SELECT ${fileColumns} FROM upload_files WHERE upload_id = $1 AND file_index = $2 FOR UPDATE`, [uploadId, fileIndex])).rows[0];
+  // Nothing held any more: the file was processed again since (its counts are those of the new run).
+  if (!row || row.instances_held < 1) return;
+  const counts: InstanceCounts = { accepted: row.instances_accepted, duplicate: row.instances_duplicate, rejected: row.instances_rejected, held: row.instances_held - 1 };
+  counts[outcome] += 1;
+  const settled = settledFileState(counts) ?? { state: 'rejected', reason: discardedAfterReviewReason };
+  await client.query(
+    `UPDATE upload_files SET state = $3::upload_file_state, reason = $4, instances_accepted = $5, instances_duplicate = $6, instances_rejected = $7, instances_held = $8, updated_at = now()
+     WHERE upload_id = $1 AND file_index = $2`,
+    [uploadId, fileIndex, settled.state, settled.reason ?? null, counts.accepted, counts.duplicate, counts.rejected, counts.held],
+  );
 }

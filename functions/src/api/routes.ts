@@ -10,6 +10,7 @@ import { auditRoutes } from './audit';
 import { authRoutes, machineTokenRoutes } from './auth';
 import { exportRoutes } from './exports';
 import { healthRoutes } from './health';
+import { heldRoutes } from './held';
 import { labelRoutes } from './labels';
 import { meRoutes } from './me';
 import { reidentifyRoutes } from './reidentify';
@@ -29,6 +30,7 @@ export const routes: Route[] = [
   ...userRoutes,
   ...auditRoutes,
   ...uploadRoutes,
+  ...heldRoutes,
   ...studyRoutes,
   ...reportRoutes,
   ...annotationRoutes,

@@ -23,7 +23,8 @@ import { RenderError, renderFrame } from './render-frame';
 import { auditStudyAccess } from './study-access';
 import { explicitVrBigEndian, isNative, transferSyntaxName } from './transfer-syntax';
 
-interface RenderTarget {
+/** An archived instance to render: where its file is, its frames and its (de-identified) attributes. */
+export interface RenderTarget {
   study_uid: string;
   series_uid: string;
   sop_uid: string;
@@ -35,7 +36,7 @@ interface RenderTarget {
 
 type ImageType = 'image/jpeg' | 'image/png';
 
-interface RenderRequest {
+export interface RenderRequest {
   type: ImageType;
   options: RenderOptions;
   quality: number;
@@ -128,30 +129,44 @@ function cacheKey(target: RenderTarget, frame: number, kind: string, request: Re
   return `derived/studies/${target.study_uid}/series/${target.series_uid}/instances/${target.sop_uid}/${kind}/f${frame}-${v}-${w}.${ext}`;
 }
 
-async function renderTarget(request: HttpRequest<unknown>, target: RenderTarget, frame: number, kind: 'rendered' | 'thumbnail'): Promise<HttpResult> {
-  const wanted = renderRequestOf(request.header('accept'), request.query, kind === 'thumbnail');
+/** 404 for an instance without pixels or a frame it does not have, 406 for compressed pixel data (no codec runs here). */
+function assertRenderable(target: RenderTarget, frame: number): void {
   if (target.frame_ranges.length === 0) throw notFound('no_pixel_data', 'This instance has no image to render.');
   if (frame > target.frame_ranges.length) throw notFound('no_such_frame', `Frame ${frame} does not exist: this instance has ${target.frame_ranges.length}.`);
   if (!isNative(target.transfer_syntax_uid)) {
     throw notAcceptable(`This image is stored compressed (${transferSyntaxName(target.transfer_syntax_uid)}); rendering compressed images is not supported. Fetch its frames instead.`);
   }
+}
+
+/**
+ * One frame of an archived file as the wanted image (read by byte range,
+ * rendered, encoded): what /rendered and /thumbnail answer, and what the
+ * review of held instances shows. No audit, no cache: the caller decides.
+ */
+export async function renderStoredFrame(target: RenderTarget, frame: number, wanted: RenderRequest): Promise<Buffer> {
+  assertRenderable(target, frame);
+  const [pixels] = await readFrames(
+    { studyUid: target.study_uid, seriesUid: target.series_uid, sopUid: target.sop_uid, transferSyntaxUid: target.transfer_syntax_uid, archiveKey: target.archive_key, frameRanges: target.frame_ranges, frameFragments: null },
+    [frame],
+  );
+  try {
+    return encode(renderFrame(pixels as Buffer, pixelModuleOf(target.attributes, target.transfer_syntax_uid), wanted.options), wanted);
+  } catch (error) {
+    if (error instanceof RenderError) throw notAcceptable(`This image cannot be rendered: ${error.message}`);
+    throw error;
+  }
+}
+
+async function renderTarget(request: HttpRequest<unknown>, target: RenderTarget, frame: number, kind: 'rendered' | 'thumbnail'): Promise<HttpResult> {
+  const wanted = renderRequestOf(request.header('accept'), request.query, kind === 'thumbnail');
+  assertRenderable(target, frame);
   await auditStudyAccess(request, 'retrieve', [target.study_uid]);
   const headers = { 'cache-control': 'private, max-age=86400' };
   const key = cacheKey(target, frame, kind, wanted);
   const reader = archiveReader();
   const cached = await reader.optional(key);
   if (cached) return binary(200, cached, wanted.type, { headers });
-  const [pixels] = await readFrames(
-    { studyUid: target.study_uid, seriesUid: target.series_uid, sopUid: target.sop_uid, transferSyntaxUid: target.transfer_syntax_uid, archiveKey: target.archive_key, frameRanges: target.frame_ranges, frameFragments: null },
-    [frame],
-  );
-  let image: Buffer;
-  try {
-    image = encode(renderFrame(pixels as Buffer, pixelModuleOf(target.attributes, target.transfer_syntax_uid), wanted.options), wanted);
-  } catch (error) {
-    if (error instanceof RenderError) throw notAcceptable(`This image cannot be rendered: ${error.message}`);
-    throw error;
-  }
+  const image = await renderStoredFrame(target, frame, wanted);
   await reader.put(key, image, wanted.type);
   return binary(200, image, wanted.type, { headers });
 }

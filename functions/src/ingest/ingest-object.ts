@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { formatBytes } from '@medlake/shared/byte-size';
 import { isZip, looksLikeDicom } from '@medlake/shared/dicom/parse-part10';
+import { settledFileState } from '@medlake/shared/uploads/file-state';
 import type { FileOutcome, InstanceCounts, UploadFileRecord } from '../adapters/upload-records';
 import type { QuarantinedObject } from '../adapters/quarantine';
 import { ingestReportObject, isReportObject } from '../reports/ingest-report-object';
@@ -198,19 +199,10 @@ function outcomeOf(results: readonly EntryResult[], shape: { archive: boolean; s
   const studies = [...new Set(results.flatMap((r) => (r.result.outcome !== 'rejected' && r.result.studyUid ? [r.result.studyUid] : [])))].sort();
   const details = shape.archive ? detailsOf(results, shape.skipped, shape.entries) : {};
   const base = { instances, studies, details, receivedBytes };
-  if (instances.accepted > 0) return { ...base, state: 'accepted', reason: partialReason(instances) };
-  if (instances.held > 0) return { ...base, state: 'held', reason: 'Held for review before publication: the image may show identifying text (burned-in annotation).' };
-  if (instances.duplicate > 0) return { ...base, state: 'duplicate', reason: instances.rejected > 0 ? partialReason(instances) : 'Already in the lake: this content was uploaded before.' };
+  const settled = settledFileState(instances);
+  if (settled) return { ...base, ...settled };
   if (results.length === 0) return { ...base, state: 'rejected', reason: 'The archive holds no DICOM files.' };
   const first = results.find((r) => r.result.outcome === 'rejected')?.result.reason;
   const reason = shape.archive ? `None of the archive's DICOM files could be accepted; the first problem: ${first ?? 'unknown'}` : (first ?? 'The file could not be accepted.');
   return { ...base, state: 'rejected', reason };
-}
-
-function partialReason(counts: InstanceCounts): string | undefined {
-  const parts: string[] = [];
-  if (counts.duplicate) parts.push(`${counts.duplicate} already in the lake`);
-  if (counts.held) parts.push(`${counts.held} held for review`);
-  if (counts.rejected) parts.push(`${counts.rejected} rejected`);
-  return parts.length ? `Of ${counts.accepted + counts.duplicate + counts.held + counts.rejected} instances: ${parts.join(', ')}.` : undefined;
 }

@@ -10,7 +10,7 @@ import { deidentifyPart10, isDicomRejection } from '@medlake/shared/dicom/index'
 import type { DeidentifiedInstance } from '@medlake/shared/dicom/index';
 import type { DerivedFromLake } from '@medlake/shared/dicom/deidentify-part10';
 import { isReportSopClass } from '@medlake/shared/reports/dicom-report-text';
-import type { IndexDecision, InstanceOrigin, InstanceToIndex, VaultEntry } from '../adapters/index-writer';
+import type { HeldRelease, IndexDecision, InstanceOrigin, InstanceToIndex, VaultEntry } from '../adapters/index-writer';
 import { ingestDicomReport } from '../reports/ingest-dicom-report';
 import { reportContextFor } from '../reports/report-context';
 import type { IngestContext } from './ingest-context';
@@ -52,7 +52,7 @@ export async function storeInstance(part10: Uint8Array, origin: InstanceOrigin, 
     // An object made from lake data (a viewer's SR posted back) keeps the lake's identifiers of its study.
     deidentified = deidentifyPart10(part10, { key: ctx.key, options: ctx.deidOptions, ...(known?.derivedFrom ? { derivedFrom: known.derivedFrom } : {}) });
     // The caller may already have hashed these bytes (the quarantine read does, for single-instance files).
-    item = indexItem(deidentified, known?.sourceSha256 ?? sha256(part10), origin);
+    item = instanceToIndex(deidentified, { sourceSha256: known?.sourceSha256 ?? sha256(part10), origin, vault: vaultEntries(deidentified) });
   } catch (error) {
     slot.cancel();
     if (isDicomRejection(error)) return { outcome: 'rejected', code: error.code, reason: error.reason };
@@ -86,7 +86,10 @@ function vaultEntries(d: DeidentifiedInstance): VaultEntry[] {
   ];
 }
 
-function indexItem(d: DeidentifiedInstance, sourceSha256: string, origin: InstanceOrigin): InstanceToIndex {
+/** What the index writer needs of a de-identified file: a fresh de-identification, or a held file coming back for release. */
+export type IndexableInstance = Pick<DeidentifiedInstance, 'part10' | 'uids' | 'index' | 'dicomJson' | 'frames' | 'frameFragments' | 'pixelData' | 'sourceUidHash' | 'held'>;
+
+export function instanceToIndex(d: IndexableInstance, source: { sourceSha256: string; origin: InstanceOrigin; vault: readonly VaultEntry[]; release?: HeldRelease }): InstanceToIndex {
   const { patient, study, series, instance } = d.index;
   return {
     patient: { patientId: patient.patientId, patientName: patient.patientName, sex: patient.sex, birthDate: patient.birthDate },
@@ -125,10 +128,11 @@ function indexItem(d: DeidentifiedInstance, sourceSha256: string, origin: Instan
     },
     part10: d.part10,
     sha256: sha256(d.part10),
-    sourceSha256,
+    sourceSha256: source.sourceSha256,
     sourceUidHash: d.sourceUidHash,
     held: d.held,
-    vault: vaultEntries(d),
-    origin,
+    ...(source.release ? { release: source.release } : {}),
+    vault: source.vault,
+    origin: source.origin,
   };
 }

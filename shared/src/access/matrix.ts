@@ -34,7 +34,7 @@ export const accessMatrix = {
   'phi:reidentify': { allowed: ['admin'], description: 'read original identifiers from the PHI vault (with a reason)', auditRefusals: true },
   'uploads:create': { allowed: ['uploader', 'admin'], description: 'start an upload batch, get presigned URLs, continue and complete own multipart uploads' },
   'uploads:read': { allowed: ['uploader', 'admin'], description: 'watch upload and ingest status' },
-  'held:review': { allowed: ['admin'], description: 'release or discard instances held for review' },
+  'held:review': { allowed: ['admin'], description: 'list and look at instances held for review (burned-in text), release or discard them with a reason' },
   'studies:read': { allowed: ['admin', 'annotator', 'researcher'], description: 'search and view studies (QIDO-RS, WADO-RS, study browser)' },
   'reports:read': { allowed: ['admin', 'annotator', 'researcher'], description: 'read de-identified reports' },
   'reports:write': { allowed: ['uploader', 'annotator', 'admin'], description: 'add a report or a corrected version of it (scrubbed before storage)' },

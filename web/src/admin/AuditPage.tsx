@@ -21,7 +21,7 @@ const knownActions = [
   'phi.reidentify', 'study.open', 'study.retrieve',
   'session.sign-in', 'session.sign-out', 'session.refresh', 'session.machine-sign-in', 'account.sign-up', 'account.confirm', 'account.reset-password',
   'users.approve', 'users.groups', 'users.disable', 'users.enable',
-  'uploads.create', 'dicomweb.stow', 'reports.read', 'reports.write', 'reports.search', 'reports.versions', 'reports.link',
+  'uploads.create', 'held.release', 'held.discard', 'dicomweb.stow', 'reports.read', 'reports.write', 'reports.search', 'reports.versions', 'reports.link',
   'annotations.save', 'annotations.create', 'annotations.version', 'annotations.restore', 'annotations.select', 'labels.write', 'labels.vocabulary.add', 'labels.vocabulary.replace',
   'exports.download-link', 'exports.cancel', 'exports.done', 'exports.failed', 'exports.link-emailed',
   'subscriptions.create', 'subscriptions.update', 'subscriptions.delete', 'subscriptions.unsubscribe', 'subscriptions.digest',

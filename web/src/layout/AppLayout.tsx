@@ -24,6 +24,7 @@ export const navItems: readonly NavItem[] = [
   { to: '/upload', label: 'Upload', action: 'uploads:create' },
   { to: '/exports', label: 'Exports', action: 'exports:read' },
   { to: '/subscriptions', label: 'Subscriptions', action: 'subscriptions:manage' },
+  { to: '/admin/held', label: 'Held for review', action: 'held:review' },
   { to: '/admin/users', label: 'Users', action: 'users:read' },
   { to: '/admin/audit', label: 'Audit log', action: 'audit:read' },
 ];

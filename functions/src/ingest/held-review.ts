@@ -1,0 +1,351 @@
+/**
+ * Review of held instances (burned-in annotation policy): an administrator
+ * looks at each held image and its de-identified attributes, then releases it
+ * into the lake or discards it, always with a reason.
+ *
+ * - Releasing publishes the held, already de-identified file through the
+ *   index writer ingest uses (same archive keys, versions, counters, hooks:
+ *   waiting reports are linked, subscriptions hear of the study), with the
+ *   decision, the upload file's counts and the audit row in the publishing
+ *   transaction. Asking again changes nothing.
+ * - Discarding keeps the file under held/ (evidence of what arrived) but
+ *   marks it discarded: it is never indexed and cannot be released later.
+ * Only de-identified attributes are shown: never the upload's file names or
+ * anything from the PHI vault.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { burnedInProneSopClasses } from '@medlake/shared/dicom/burned-in';
+import type { DicomJson as SharedDicomJson } from '@medlake/shared/dicom/dicom-json';
+import { indexFields } from '@medlake/shared/dicom/index-fields';
+import { parsePart10 } from '@medlake/shared/dicom/parse-part10';
+import type { AuditEntry } from '../adapters/audit-log';
+import { AuditLog } from '../adapters/audit-log';
+import type { Queryable } from '../adapters/database';
+import { inTransaction } from '../adapters/database';
+import type { IndexDecision } from '../adapters/index-writer';
+import { HeldReviewConflict } from '../adapters/index-writer';
+import { applyHeldReview } from '../adapters/upload-records';
+import { archiveReader } from '../dicomweb/archive-reader';
+import type { DicomJson } from '../dicomweb/dicom-json';
+import type { RenderTarget } from '../dicomweb/rendered';
+import { isNative } from '../dicomweb/transfer-syntax';
+import { conflict, notFound } from '../http/errors';
+import type { IngestContext } from './ingest-context';
+import { instanceToIndex } from './store-instance';
+
+export const heldStates = ['waiting', 'released', 'discarded', 'all'] as const;
+export type HeldState = Exclude<(typeof heldStates)[number], 'all'>;
+
+export interface HeldQuery {
+  state: HeldState | 'all';
+  uploadId?: string | undefined;
+  /** Words of the hold reason (case-insensitive), e.g. "Secondary Capture". */
+  reason?: string | undefined;
+  limit: number;
+  before?: { createdAt: Date; sopUid: string } | undefined;
+}
+
+/** A held instance as the review page shows it: de-identified attributes only. */
+export interface HeldView {
+  sopInstanceUID: string;
+  studyInstanceUID: string | null;
+  seriesInstanceUID: string | null;
+  uploadId: string | null;
+  fileIndex: number | null;
+  /** Why it was held (the burned-in annotation rule that applied). */
+  reason: string;
+  heldAt: string;
+  state: HeldState;
+  decidedAt: string | null;
+  decidedBy: string | null;
+  decisionReason: string | null;
+  sizeBytes: number | null;
+  frames: number;
+  attributes: HeldAttributes;
+  /** The rendered image (`GET`, PNG or JPEG), or null when it cannot be rendered (no pixels, compressed). */
+  preview: string | null;
+}
+
+export interface HeldAttributes {
+  sopClassUid: string | null;
+  sopClassName: string | null;
+  modality: string | null;
+  burnedInAnnotation: string | null;
+  patientId: string | null;
+  patientSex: string | null;
+  patientAge: string | null;
+  studyDate: string | null;
+  studyDescription: string | null;
+  seriesDescription: string | null;
+  bodyPart: string | null;
+  imageType: string[] | null;
+  rows: number | null;
+  columns: number | null;
+  numberOfFrames: number | null;
+  photometricInterpretation: string | null;
+  transferSyntaxUid: string | null;
+}
+
+export interface HeldRow {
+  sop_uid: string;
+  upload_id: string | null;
+  file_index: number | null;
+  reason: string;
+  archive_key: string;
+  attributes: DicomJson;
+  created_at: Date;
+  decided_at: Date | null;
+  decided_by: string | null;
+  decision: 'released' | 'discarded' | null;
+  decision_reason: string | null;
+  sha256: string | null;
+  size_bytes: string | null;
+  study_uid: string | null;
+  series_uid: string | null;
+  frame_ranges: [number, number][] | null;
+  frame_fragments: [number, number][][] | null;
+  pixel_data_offset: string | null;
+  pixel_data_length: string | null;
+  transfer_syntax_uid: string | null;
+  source_uid_hash: string | null;
+  source_sha256: string | null;
+}
+
+const stateOf = (row: HeldRow): HeldState => (row.decision === 'released' ? 'released' : row.decision === 'discarded' ? 'discarded' : 'waiting');
+
+function values(json: DicomJson, tag: string): unknown[] {
+  return json[tag]?.Value ?? [];
+}
+
+function text(json: DicomJson, tag: string): string | null {
+  const first = values(json, tag)[0];
+  if (typeof first === 'string') return first === '' ? null : first;
+  if (typeof first === 'number') return String(first);
+  if (first && typeof first === 'object' && 'Alphabetic' in first) return String((first as { Alphabetic?: unknown }).Alphabetic ?? '') || null;
+  return null;
+}
+
+function integer(json: DicomJson, tag: string): number | null {
+  const first = values(json, tag)[0];
+  const n = typeof first === 'number' ? first : typeof first === 'string' ? Number(first) : Number.NaN;
+  return Number.isFinite(n) ? n : null;
+}
+
+function attributesOf(row: HeldRow): HeldAttributes {
+  const json = row.attributes;
+  const sopClassUid = text(json, '00080016');
+  const imageType = values(json, '00080008').filter((v): v is string => typeof v === 'string');
+  return {
+    sopClassUid,
+    sopClassName: sopClassUid ? (burnedInProneSopClasses.get(sopClassUid) ?? null) : null,
+    modality: text(json, '00080060'),
+    burnedInAnnotation: text(json, '00280301'),
+    patientId: text(json, '00100020'),
+    patientSex: text(json, '00100040'),
+    patientAge: text(json, '00101010'),
+    studyDate: text(json, '00080020'),
+    studyDescription: text(json, '00081030'),
+    seriesDescription: text(json, '0008103E'),
+    bodyPart: text(json, '00180015'),
+    imageType: imageType.length ? imageType : null,
+    rows: integer(json, '00280010'),
+    columns: integer(json, '00280011'),
+    numberOfFrames: integer(json, '00280008'),
+    photometricInterpretation: text(json, '00280004'),
+    transferSyntaxUid: row.transfer_syntax_uid,
+  };
+}
+
+export function heldView(row: HeldRow): HeldView {
+  const frames = row.frame_ranges?.length ?? 0;
+  const renderable = frames > 0 && (row.transfer_syntax_uid === null || isNative(row.transfer_syntax_uid));
+  return {
+    sopInstanceUID: row.sop_uid,
+    studyInstanceUID: row.study_uid,
+    seriesInstanceUID: row.series_uid,
+    uploadId: row.upload_id,
+    fileIndex: row.file_index,
+    reason: row.reason,
+    heldAt: row.created_at.toISOString(),
+    state: stateOf(row),
+    decidedAt: row.decided_at?.toISOString() ?? null,
+    decidedBy: row.decided_by,
+    decisionReason: row.decision_reason,
+    sizeBytes: row.size_bytes === null ? null : Number(row.size_bytes),
+    frames,
+    attributes: attributesOf(row),
+    preview: renderable ? `/api/held/${encodeURIComponent(row.sop_uid)}/preview` : null,
+  };
+}
+
+const columns = `sop_uid, upload_id, file_index, reason, archive_key, attributes, created_at, decided_at, decided_by, decision, decision_reason, sha256, size_bytes,
+  study_uid, series_uid, frame_ranges, frame_fragments, pixel_data_offset, pixel_data_length, transfer_syntax_uid, source_uid_hash, source_sha256`;
+
+function stateCondition(state: HeldQuery['state']): string {
+  switch (state) {
+    case 'waiting': return 'decision IS NULL';
+    case 'released': return "decision = 'released'";
+    case 'discarded': return "decision = 'discarded'";
+    case 'all': return 'true';
+  }
+}
+
+/** Reason words as a LIKE pattern: matched literally, wildcards escaped. */
+function likePattern(words: string): string {
+  return `%${words.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * A page of held instances (newest first) with the filters applied, and what
+ * the filters could offer: how many match in all, and the hold reasons with
+ * their counts (in the chosen state and upload).
+ */
+export async function listHeld(db: Queryable, query: HeldQuery): Promise<{ rows: HeldRow[]; total: number; reasons: { reason: string; count: number }[] }> {
+  const scope: string[] = [stateCondition(query.state)];
+  const values: unknown[] = [];
+  if (query.uploadId) {
+    values.push(query.uploadId);
+    scope.push(`upload_id = $${values.length}`);
+  }
+  const scopeValues = [...values];
+  const filtered = [...scope];
+  if (query.reason) {
+    values.push(likePattern(query.reason));
+    filtered.push(`reason ILIKE $${values.length}`);
+  }
+  const countValues = [...values];
+  const page = [...filtered];
+  if (query.before) {
+    values.push(query.before.createdAt, query.before.sopUid);
+    page.push(`(created_at, sop_uid) < ($${values.length - 1}, $${values.length})`);
+  }
+  values.push(query.limit);
+  const [rows, total, reasons] = await Promise.all([
+    db.query<HeldRow>(`SELECT ${columns} FROM held_instances WHERE ${page.join(' AND ')} ORDER BY created_at DESC, sop_uid DESC LIMIT $${values.length}`, values),
+    db.query<{ n: string }>(`SELECT count(*) AS n FROM held_instances WHERE ${filtered.join(' AND ')}`, countValues),
+    db.query<{ reason: string; n: string }>(`SELECT reason, count(*) AS n FROM held_instances WHERE ${scope.join(' AND ')} GROUP BY reason ORDER BY count(*) DESC, reason`, scopeValues),
+  ]);
+  return { rows: rows.rows, total: Number(total.rows[0]?.n ?? 0), reasons: reasons.rows.map((r) => ({ reason: r.reason, count: Number(r.n) })) };
+}
+
+export async function heldRow(db: Queryable, sopUid: string, lock = false): Promise<HeldRow> {
+  const row = (await db.query<HeldRow>(`SELECT ${columns} FROM held_instances WHERE sop_uid = $1${lock ? ' FOR UPDATE' : ''}`, [sopUid])).rows[0];
+  if (!row) throw notFound('not_found', 'No instance with this SOP Instance UID is held for review.');
+  return row;
+}
+
+async function heldFile(row: HeldRow): Promise<Buffer> {
+  const bytes = await archiveReader().whole(row.archive_key);
+  // The file must be the one reviewed: a release publishes exactly these bytes.
+  if (row.sha256 && createHash('sha256').update(bytes).digest('hex') !== row.sha256) throw new Error('the held file does not match the SHA-256 recorded when it was held');
+  return bytes;
+}
+
+/** Held before its transfer syntax was recorded: read from the held file's meta. */
+async function transferSyntaxOf(row: HeldRow, bytes?: Buffer): Promise<string> {
+  if (row.transfer_syntax_uid) return row.transfer_syntax_uid;
+  return parsePart10(bytes ?? (await heldFile(row))).transferSyntax.uid;
+}
+
+/** What the renderer needs to show a held image (the same renderer as WADO-RS /rendered). */
+export async function heldRenderTarget(db: Queryable, sopUid: string): Promise<RenderTarget> {
+  const row = await heldRow(db, sopUid);
+  return {
+    study_uid: row.study_uid ?? '',
+    series_uid: row.series_uid ?? '',
+    sop_uid: row.sop_uid,
+    transfer_syntax_uid: await transferSyntaxOf(row),
+    archive_key: row.archive_key,
+    frame_ranges: row.frame_ranges ?? [],
+    attributes: row.attributes,
+  };
+}
+
+export interface HeldDecision {
+  /** The administrator (email or username), shown with the decision. */
+  decidedBy: string;
+  reason: string;
+  /** The audit row of the decision (action, actor, request); resource and details are filled in here. */
+  audit: AuditEntry;
+}
+
+export type ReleaseOutcome = IndexDecision | 'already-released';
+
+/**
+ * Publishes a held instance (idempotent): its de-identified file goes to the
+ * archive and the index through the index writer, as if ingest had accepted
+ * it. 409 when it was discarded or a newer file of it waits for review.
+ */
+export async function releaseHeld(context: IngestContext, sopUid: string, decision: HeldDecision): Promise<{ row: HeldRow; outcome: ReleaseOutcome; version?: number }> {
+  const row = await heldRow(context.db, sopUid);
+  if (row.decision === 'discarded') throw conflict('held_discarded', 'This held instance was discarded; it cannot be released.');
+  if (row.decision === 'released') return { row, outcome: 'already-released' };
+  if (!row.source_uid_hash || !row.source_sha256 || !row.study_uid || !row.series_uid) {
+    throw conflict('held_incomplete', 'This held instance lacks what publishing needs (it was held by an older version); upload its file again.');
+  }
+  const bytes = await heldFile(row);
+  const transferSyntax = await transferSyntaxOf(row, bytes);
+  const attributes = row.attributes as SharedDicomJson;
+  const frames = row.frame_ranges ?? [];
+  const numberOfFrames = Math.max(1, integer(row.attributes, '00280008') ?? 1);
+  const sopClass = text(row.attributes, '00080016') ?? '';
+  const item = instanceToIndex(
+    {
+      part10: bytes,
+      uids: { study: row.study_uid, series: row.series_uid, sop: row.sop_uid, sopClass, transferSyntax },
+      index: indexFields(attributes, transferSyntax, numberOfFrames),
+      dicomJson: attributes,
+      frames,
+      frameFragments: row.frame_fragments ?? undefined,
+      pixelData: row.pixel_data_offset === null || row.pixel_data_length === null ? undefined : { offset: Number(row.pixel_data_offset), length: Number(row.pixel_data_length) },
+      sourceUidHash: row.source_uid_hash,
+      held: undefined,
+    },
+    {
+      sourceSha256: row.source_sha256,
+      origin: { uploadId: row.upload_id ?? undefined, fileIndex: row.file_index ?? undefined, via: row.upload_id ? 'upload' : 'stow' },
+      // The originals were sealed in the vault when the instance was held.
+      vault: [],
+      release: { decidedBy: decision.decidedBy, reason: decision.reason, audit: decisionAudit(decision, row) },
+    },
+  );
+  let indexed;
+  try {
+    indexed = await context.batcher.submit(item);
+  } catch (error) {
+    if (error instanceof HeldReviewConflict) throw conflict(error.code, error.message);
+    throw error;
+  }
+  return { row: await heldRow(context.db, sopUid), outcome: indexed.outcome, ...(indexed.version !== undefined ? { version: indexed.version } : {}) };
+}
+
+/**
+ * Marks a held instance discarded (idempotent): never indexed, its file kept
+ * under held/. Under the instance's index lock, so a release being written
+ * at the same moment either finishes first (then this is a 409) or sees the
+ * discard and stops. 409 when it was released already.
+ */
+export async function discardHeld(db: pg.Pool, sopUid: string, decision: HeldDecision): Promise<{ row: HeldRow; outcome: 'discarded' | 'already-discarded' }> {
+  return inTransaction(db, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [sopUid]);
+    const row = await heldRow(client, sopUid, true);
+    if (row.decision === 'discarded') return { row, outcome: 'already-discarded' as const };
+    if (row.decision === 'released') throw conflict('held_released', 'This held instance was released into the lake already; it cannot be discarded.');
+    await client.query(
+      `UPDATE held_instances SET decision = 'discarded', decided_at = now(), decided_by = $2, decision_reason = $3 WHERE sop_uid = $1`,
+      [sopUid, decision.decidedBy, decision.reason],
+    );
+    if (row.upload_id && row.file_index !== null) await applyHeldReview(client, row.upload_id, row.file_index, 'rejected');
+    await new AuditLog(client).record(decisionAudit(decision, row));
+    return { row: await heldRow(client, sopUid), outcome: 'discarded' as const };
+  });
+}
+
+function decisionAudit(decision: HeldDecision, row: HeldRow): AuditEntry {
+  return {
+    ...decision.audit,
+    resource: `held/${row.sop_uid}`,
+    details: { ...decision.audit.details, reason: decision.reason, studyInstanceUID: row.study_uid, heldReason: row.reason, ...(row.upload_id ? { uploadId: row.upload_id } : {}) },
+  };
+}
