@@ -85,6 +85,9 @@ describe('accounts', () => {
     expect(await rows('users.groups')).toEqual([
       expect.objectContaining({ actor_sub: subOf(admin.idToken), resource: `user/${newcomer.username}`, details: { before: ['researcher'], after: ['researcher', 'annotator'] } }),
     ]);
+    // Tokens issued before the change carry the old groups: refused until the session is refreshed (or a new sign-in).
+    expect((await stack.request('/api/me', { token: newcomer.tokens?.idToken as string })).status).toBe(401);
+    newcomer.tokens = await stack.signIn(newcomer.email, newcomer.password);
   });
 });
 

@@ -5,7 +5,9 @@
  * Route bodies are replaced by a stub so only the access layer answers; the
  * tokens come from a local issuer with its own JWKS (expired, tampered,
  * wrong-audience and foreign-key variants are impossible to get from Cognito).
- * test/auth-session.test.ts repeats the valid cases with real cognito-local tokens.
+ * Accounts are checked against a real PostgreSQL (account_changes: disabled,
+ * groups changed since the token). test/auth-session.test.ts repeats the
+ * valid cases with real cognito-local tokens.
  */
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import { isAllowed, isPublic } from '@medlake/shared/access/matrix';
 import type { Role } from '@medlake/shared/resources';
 import { roles } from '@medlake/shared/resources';
 import { readFileSync } from 'node:fs';
+import { AccountChanges } from '@medlake/functions/auth/account-changes';
 import { accessDocsPath, allRoutes, renderAccessDocs } from '@medlake/functions/auth/access-docs';
 import { createHttpHandler } from '@medlake/functions/http/app';
 import { json } from '@medlake/functions/http/response';
@@ -21,6 +24,8 @@ import type { Route } from '@medlake/functions/http/router';
 import type { HttpEvent, HttpResult } from '@medlake/functions/http/types';
 import type { TestIssuer, TokenOptions } from './auth-issuer';
 import { startTestIssuer, tamper, testClients } from './auth-issuer';
+import type { TestDatabase } from './support/test-database';
+import { startTestDatabase } from './support/test-database';
 
 interface Persona {
   name: string;
@@ -43,20 +48,21 @@ const broken: Broken[] = ['expired', 'tampered', 'wrong audience', 'foreign key'
 
 let issuer: TestIssuer;
 let handler: (event: HttpEvent, context: Context) => Promise<HttpResult>;
+let database: TestDatabase;
 const savedEnv = { ...process.env };
 
 const routes = await allRoutes();
 const stubbed: Route[] = routes.map((r) => ({ method: r.method, path: r.path, action: r.action, handle: (req) => json(200, { ok: true, sub: req.principal?.sub ?? null }) }));
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  Object.assign(process.env, issuer.env, { POWERTOOLS_LOG_LEVEL: 'SILENT' });
+  [issuer, database] = await Promise.all([startTestIssuer(), startTestDatabase()]);
+  Object.assign(process.env, issuer.env, { POWERTOOLS_LOG_LEVEL: 'SILENT', DATABASE_URL: database.databaseUrl });
   handler = createHttpHandler({ serviceName: 'matrix-test', routes: stubbed });
 });
 
 afterAll(async () => {
   process.env = savedEnv;
-  await issuer.close();
+  await Promise.all([issuer?.close(), database?.stop()]);
 });
 
 const context = { getRemainingTimeInMillis: () => 30_000, functionName: 'test', awsRequestId: 'req' } as unknown as Context;
@@ -157,6 +163,32 @@ describe.each(stubbed.map((r) => [label(r), r] as const))('%s', (_label, route) 
       expect(result.statusCode).toBe(200);
     });
   }
+});
+
+describe('accounts changed since the token was issued', () => {
+  const accounts = () => new AccountChanges(database.db);
+  const bearer = async (route: Route, sub: string, groups: Role[]) => handler(event(route, { headers: { authorization: `Bearer ${await issuer.sign({ sub, groups })}` } }), context);
+
+  it('a disabled account: 401 account_disabled on every route that needs a caller, nobody on public ones', async () => {
+    await accounts().recordDisabled('sub-disabled', true);
+    for (const route of stubbed) {
+      const result = await bearer(route, 'sub-disabled', [...roles]);
+      if (isPublic(route.action)) {
+        expect(result.statusCode, label(route)).toBe(200);
+        expect(JSON.parse(result.body ?? '{}').sub, label(route)).toBeNull();
+      } else {
+        expect({ route: label(route), status: result.statusCode, code: JSON.parse(result.body ?? '{}').error?.code }).toEqual({ route: label(route), status: 401, code: 'account_disabled' });
+      }
+    }
+  });
+
+  it('other groups since the token: 401 token_stale, and a token with the groups of the change passes', async () => {
+    const route = stubbed.find((r) => r.action === 'studies:read') as Route;
+    await accounts().recordGroups('sub-demoted', ['annotator']);
+    const stale = await bearer(route, 'sub-demoted', ['researcher', 'annotator']);
+    expect([stale.statusCode, JSON.parse(stale.body ?? '{}').error?.code]).toEqual([401, 'token_stale']);
+    expect((await bearer(route, 'sub-demoted', ['annotator'])).statusCode).toBe(200);
+  });
 });
 
 describe('the written-down matrix', () => {

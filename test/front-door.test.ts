@@ -2,7 +2,8 @@
  * The local front door: static SPA and viewer, API Gateway v2 events built
  * exactly, the JWT-authorizer check, Lambda's payload limit, binary bodies
  * both ways. An echo handler stands in for /api so the event can be inspected;
- * the real /api handler is exercised through /api/me.
+ * the real /api handler is exercised through /api/me (with a real PostgreSQL:
+ * every token's account is checked there).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -14,8 +15,11 @@ import type { FrontDoor } from '@medlake/local/front-door';
 import { startFrontDoor } from '@medlake/local/front-door';
 import type { TestIssuer } from './auth-issuer';
 import { startTestIssuer, tamper, testClients } from './auth-issuer';
+import type { TestDatabase } from './support/test-database';
+import { startTestDatabase } from './support/test-database';
 
 let issuer: TestIssuer;
+let database: TestDatabase;
 let echoDoor: FrontDoor;
 let realDoor: FrontDoor;
 let dir: string;
@@ -36,8 +40,8 @@ export const handler = async (event) => {
 `;
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  Object.assign(process.env, issuer.env, { POWERTOOLS_LOG_LEVEL: 'SILENT' });
+  [issuer, database] = await Promise.all([startTestIssuer(), startTestDatabase()]);
+  Object.assign(process.env, issuer.env, { POWERTOOLS_LOG_LEVEL: 'SILENT', DATABASE_URL: database.databaseUrl });
   dir = mkdtempSync(join(tmpdir(), 'front-door-'));
   mkdirSync(join(dir, 'functions', 'api'), { recursive: true });
   writeFileSync(join(dir, 'functions', 'api', 'handler.ts'), echoHandler);
@@ -68,7 +72,7 @@ function rawGet(base: string, path: string): Promise<{ status: number; body: str
 afterAll(async () => {
   await echoDoor?.close();
   await realDoor?.close();
-  await issuer?.close();
+  await Promise.all([issuer?.close(), database?.stop()]);
   rmSync(dir, { recursive: true, force: true });
   process.env = savedEnv;
 });
@@ -258,6 +262,7 @@ describe('front door → the real /api handler', () => {
     expect(res.status).toBe(503);
     const body = (await res.json()) as { status: string; components: Record<string, { state: string; latencyMs: number }> };
     expect(Object.keys(body.components).sort()).toEqual(['cognito', 'db', 's3', 'sqs']);
-    expect(body.components.db?.state).toBe('error');
+    expect(body.components.db?.state).toBe('ok');
+    expect(body.components.s3?.state).toBe('error');
   });
 });

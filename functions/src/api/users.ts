@@ -1,7 +1,9 @@
 /**
  * User administration (admin only): list users and pending sign-ups, approve
- * with groups, change groups, disable, enable. Every change is audited.
- * Group changes reach a user's token at their next refresh or sign-in.
+ * with groups, change groups, disable, enable. Every change is audited, and
+ * recorded in `account_changes` (functions/src/auth/account-changes.ts): a
+ * disabled user's tokens stop working at once, and tokens issued before a
+ * change of groups answer 401 `token_stale` until the session is refreshed.
  */
 import { z } from 'zod';
 import { isAllowed } from '@medlake/shared/access/matrix';
@@ -9,6 +11,7 @@ import { roles } from '@medlake/shared/resources';
 import type { Role } from '@medlake/shared/resources';
 import { databasePool } from '../adapters/database';
 import { SubscriptionStore } from '../adapters/subscription-store';
+import { accountChangesFromEnv } from '../auth/account-changes';
 import { audit } from '../auth/audit-trail';
 import type { Principal } from '../auth/principal';
 import type { PoolUser } from '../auth/user-pool';
@@ -28,12 +31,18 @@ function isSelf(principal: Principal, user: PoolUser): boolean {
 }
 
 /**
- * Subscriptions email study data: they stop when the account is disabled or
- * loses the roles that may read studies, and resume when that is undone.
+ * What follows a change of an account: requests check it (recorded in
+ * account_changes), and subscriptions, which email study data, stop when the
+ * account is disabled or loses the roles that may read studies, and resume
+ * when that is undone.
  */
 async function followAccess(user: PoolUser, change: { disabled: boolean } | { groups: readonly Role[] }): Promise<void> {
   const owner = user.sub;
   if (!owner) return;
+  // After Cognito has the change: a token issued from now on carries it already.
+  const accounts = accountChangesFromEnv();
+  if ('disabled' in change) await accounts.recordDisabled(owner, change.disabled);
+  else await accounts.recordGroups(owner, change.groups);
   const subscriptions = new SubscriptionStore(databasePool());
   if ('disabled' in change) {
     if (change.disabled) await subscriptions.suspendOwner(owner, 'account_disabled');

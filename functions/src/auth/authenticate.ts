@@ -6,7 +6,8 @@
  */
 import type { HttpEvent } from '../http/types';
 import { cookies, header } from '../http/request';
-import { unauthorized } from '../http/errors';
+import { HttpError, unauthorized } from '../http/errors';
+import { accountChangesFromEnv } from './account-changes';
 import type { Principal } from './principal';
 import { principalFromClaims } from './principal';
 import type { TokenConfig } from './token-verifier';
@@ -53,5 +54,33 @@ export async function authenticateIfPresent(event: HttpEvent, config?: TokenConf
     return await authenticate(event, config);
   } catch {
     return undefined;
+  }
+}
+
+/** Checks a principal against its account as it stands now (functions/src/auth/account-changes.ts). */
+export interface AccountStanding {
+  check(principal: Principal): Promise<void>;
+}
+
+/**
+ * What the HTTP pipeline runs: the token, then the account behind it
+ * (disabled since, or given other groups since the token was issued: 401).
+ */
+export async function authenticateCurrent(event: HttpEvent, config: TokenConfig = tokenConfigFromEnv(), accounts: AccountStanding = accountChangesFromEnv()): Promise<Principal> {
+  const principal = await authenticate(event, config);
+  await accounts.check(principal);
+  return principal;
+}
+
+/** authenticateCurrent for public routes: a caller whose token or account does not hold is nobody. */
+export async function authenticateCurrentIfPresent(event: HttpEvent, config?: TokenConfig, accounts?: AccountStanding): Promise<Principal | undefined> {
+  const principal = await authenticateIfPresent(event, config);
+  if (!principal) return undefined;
+  try {
+    await (accounts ?? accountChangesFromEnv()).check(principal);
+    return principal;
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 401) return undefined;
+    throw error;
   }
 }

@@ -15,6 +15,12 @@ export interface Principal {
   tokenUse: 'access' | 'id';
   /** How the token arrived: verified by API Gateway, a Bearer header, or the session cookie. */
   via: 'authorizer' | 'bearer' | 'cookie';
+  /**
+   * When this token was issued (`iat`, seconds since 1970). Not `auth_time`:
+   * Cognito keeps the sign-in time there across refreshes, and a refreshed
+   * token is a new token with the groups of its own time.
+   */
+  issuedAt: number | undefined;
 }
 
 export type Claims = Record<string, unknown>;
@@ -68,5 +74,8 @@ export function principalFromClaims(claims: Claims, clientIds: ClientIds, via: P
   const username = typeof claims['cognito:username'] === 'string' ? claims['cognito:username'] : typeof claims.username === 'string' ? claims.username : sub;
   const email = typeof claims.email === 'string' ? claims.email : undefined;
   const groups = groupsClaim(claims['cognito:groups']).filter((g): g is Role => (roles as readonly string[]).includes(g));
-  return { sub, username, email, groups, clientId, isMachine: clientId === clientIds.gateway, tokenUse, via };
+  // API Gateway's authorizer context hands numeric claims over as strings.
+  const iat = Number(claims.iat);
+  const issuedAt = claims.iat !== undefined && claims.iat !== null && Number.isFinite(iat) ? iat : undefined;
+  return { sub, username, email, groups, clientId, isMachine: clientId === clientIds.gateway, tokenUse, via, issuedAt };
 }

@@ -13,7 +13,7 @@ import { ZodError } from 'zod';
 import { auditsRefusals, isPublic } from '@medlake/shared/access/matrix';
 import { auditLogFromEnv } from '../adapters/audit-log';
 import type { Principal } from '../auth/principal';
-import { authenticate, authenticateIfPresent } from '../auth/authenticate';
+import { authenticateCurrent, authenticateCurrentIfPresent } from '../auth/authenticate';
 import { authorize, checkCsrf } from '../auth/authorize';
 import { HttpError, badRequest } from './errors';
 import { json } from './response';
@@ -41,7 +41,7 @@ export function createHttpHandler(options: HttpAppOptions): HttpHandler {
       throw new HttpError(405, 'method_not_allowed', `${method(event)} is not supported here; use ${found.allowed.join(', ')}.`, undefined, { allow: found.allowed.join(', ') });
     }
     const { route, params } = found;
-    const principal = isPublic(route.action) ? await authenticateIfPresent(event) : await authenticate(event);
+    const principal = isPublic(route.action) ? await authenticateCurrentIfPresent(event) : await authenticateCurrent(event);
     try {
       authorize(principal, route.action);
     } catch (error) {

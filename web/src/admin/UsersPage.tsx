@@ -72,7 +72,7 @@ function ApproveRow({ user }: { user: PoolUser }) {
 
 function EditRolesModal({ user, onClose }: { user: PoolUser; onClose: () => void }) {
   const [roles, setRoles] = useState<Role[]>(user.groups);
-  const save = useUserMutation((groups: Role[]) => users.setUserGroups(user.username, groups), (u) => `Roles of ${u.email ?? u.username} are saved. They apply at the user's next sign-in or refresh.`);
+  const save = useUserMutation((groups: Role[]) => users.setUserGroups(user.username, groups), (u) => `Roles of ${u.email ?? u.username} are saved and apply at once: the user's next request brings them in.`);
   return (
     <Modal opened onClose={onClose} title={`Roles of ${user.email ?? user.username}`}>
       <Stack>

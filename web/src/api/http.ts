@@ -1,8 +1,10 @@
 /**
  * The one way the web app calls the lake's API: same-origin JSON with the
  * session cookie, the CSRF double-submit header on state-changing calls, a
- * single silent session refresh when the ID token has expired, and errors
- * as `ApiError` values carrying the server's code and readable sentence.
+ * single silent session refresh on a 401 (the ID token expired, or an
+ * administrator changed the account's roles: `token_stale`) and one retry,
+ * and errors as `ApiError` values carrying the server's code and readable
+ * sentence.
  */
 
 export const csrfCookieName = 'medlake_csrf';
@@ -61,12 +63,24 @@ export function onSessionEnded(listener: () => void): () => void {
   return () => sessionEndedListeners.delete(listener);
 }
 
+/** Listeners told the session's new identity after a refresh (roles may have changed: an administrator's change answers 401 `token_stale`). */
+const sessionRefreshedListeners = new Set<(me: unknown) => void>();
+export function onSessionRefreshed(listener: (me: unknown) => void): () => void {
+  sessionRefreshedListeners.add(listener);
+  return () => sessionRefreshedListeners.delete(listener);
+}
+
 let refreshing: Promise<boolean> | undefined;
 
 /** One refresh at a time, shared by every request that saw a 401. */
 export function refreshSession(): Promise<boolean> {
   refreshing ??= fetch('/api/session/refresh', { method: 'POST', credentials: 'same-origin', headers: csrfHeaders() })
-    .then((response) => response.ok)
+    .then(async (response) => {
+      if (!response.ok) return false;
+      const me: unknown = await response.json().catch(() => undefined);
+      if (me) for (const listener of sessionRefreshedListeners) listener(me);
+      return true;
+    })
     .catch(() => false)
     .finally(() => {
       refreshing = undefined;

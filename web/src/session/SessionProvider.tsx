@@ -7,7 +7,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { createContext, useCallback, useContext, useEffect, useMemo } from 'react';
-import { ApiError, onSessionEnded } from '../api/http';
+import { ApiError, onSessionEnded, onSessionRefreshed } from '../api/http';
 import * as session from '../api/session';
 import type { Me } from '../api/types';
 
@@ -51,6 +51,21 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     () =>
       onSessionEnded(() => {
         queryClient.setQueryData(meQueryKey, null);
+      }),
+    [queryClient],
+  );
+  // A refresh after a 401 may bring other roles (an administrator changed them): the app follows at once.
+  useEffect(
+    () =>
+      onSessionRefreshed((answer) => {
+        if (!answer || typeof answer !== 'object' || !('sub' in answer)) return;
+        const next = answer as Me;
+        const previous = queryClient.getQueryData<Me | null>(meQueryKey);
+        queryClient.setQueryData(meQueryKey, next);
+        // Other roles: what was loaded under the old ones is fetched again (or refused now).
+        if (previous && [...previous.roles].sort().join() !== [...next.roles].sort().join()) {
+          void queryClient.invalidateQueries({ predicate: (query) => query.queryKey[0] !== meQueryKey[0] });
+        }
       }),
     [queryClient],
   );
