@@ -13,6 +13,7 @@ import { digestSettings } from '@medlake/functions/notify/notify-settings';
 import { runSubscriptionDigests } from '@medlake/functions/notify/subscription-digest';
 import { unsubscribeKeyFromEnv } from '@medlake/functions/notify/unsubscribe-key';
 import { OutboxMailer } from '@medlake/functions/adapters/mailer';
+import { signUnsubscribeToken } from '@medlake/shared/subscriptions/unsubscribe-token';
 import type { OutboxMail, TestStack, TestUser, Tokens } from './support/local-stack';
 import { startTestStack, testAdmin } from './support/local-stack';
 import type { BuiltStudy } from './subscriptions-fixtures';
@@ -209,6 +210,8 @@ describe('unsubscribing from the email, without signing in', () => {
       expect(res.status, bad).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/text\/html/);
       expect(await res.text()).toContain('This link does not work');
+      const posted = await fetch(`${url.origin}${url.pathname}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: bad }).toString() });
+      expect(posted.status, bad).toBe(400);
     }
     const asJson = await fetch(`${url.origin}${url.pathname}?token=${encodeURIComponent(moved)}`, { headers: { accept: 'application/json' } });
     expect(asJson.status).toBe(400);
@@ -218,26 +221,66 @@ describe('unsubscribing from the email, without signing in', () => {
     }
   });
 
-  it('the link from the email unsubscribes, with a small page, no cookies needed', async () => {
+  it('the email carries the link as List-Unsubscribe, with one-click unsubscribe (RFC 8058)', async () => {
+    const mail = (await mailsTo(researcher))[0] as OutboxMail;
+    expect(mail.headers['list-unsubscribe']).toBe(`<${link}>`);
+    expect(mail.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
+  });
+
+  it('opening the link only asks (mail scanners fetch links): a page with a button, nothing changed', async () => {
+    for (const method of ['GET', 'GET', 'HEAD']) expect((await fetch(link, { method })).status).toBe(200);
     const res = await fetch(link);
-    expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('content-security-policy')).toContain("form-action 'self'");
     const page = await res.text();
-    expect(page).toContain('Unsubscribed');
+    expect(page).toContain('Unsubscribe?');
     expect(page).toContain('Brain MR');
+    expect(page).toMatch(/<form method="post" action="\/api\/subscriptions\/unsubscribe"><input type="hidden" name="token" value="[^"]+"><button type="submit">Unsubscribe<\/button><\/form>/);
+    expect(await (await fetch(link, { headers: { accept: 'application/json' } })).json()).toMatchObject({ subscriptionId: brainMr.id, name: 'Brain MR', active: true });
+    expect(((await stack.request(`/api/subscriptions/${brainMr.id}`, { token: researcher.idToken })).body as SubscriptionView).active).toBe(true);
+    const { rows } = await stack.db.query("SELECT 1 FROM audit_log WHERE action = 'subscriptions.unsubscribe'");
+    expect(rows).toEqual([]);
+  });
+
+  it('the page\'s button unsubscribes: a form POST of the token, no cookies needed', async () => {
+    const page = await (await fetch(link)).text();
+    const token = /name="token" value="([^"]+)"/.exec(page)?.[1] as string;
+    const res = await fetch(`${new URL(link).origin}/api/subscriptions/unsubscribe`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString() });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    const answer = await res.text();
+    expect(answer).toContain('Unsubscribed');
+    expect(answer).toContain('Brain MR');
+    expect(answer).not.toContain('<form');
     const view = (await stack.request(`/api/subscriptions/${brainMr.id}`, { token: researcher.idToken })).body as SubscriptionView;
     expect(view).toMatchObject({ active: false, inactiveReason: 'unsubscribed' });
     expect(((await stack.request(`/api/subscriptions/${annotatorSubscription.id}`, { token: annotator.idToken })).body as SubscriptionView).active).toBe(true);
   });
 
-  it('using the link again says so, and is audited once', async () => {
-    const res = await fetch(link, { headers: { accept: 'application/json' } });
+  it('using it again says so, and is audited once', async () => {
+    const res = await fetch(link, { method: 'POST', headers: { accept: 'application/json' } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ subscriptionId: brainMr.id, outcome: 'already', active: false });
     expect(await (await fetch(link)).text()).toContain('Already unsubscribed');
     const { rows } = await stack.db.query("SELECT actor_sub, resource, details FROM audit_log WHERE action = 'subscriptions.unsubscribe'");
-    expect(rows).toEqual([{ actor_sub: researcher.username, resource: `subscription/${brainMr.id}`, details: { via: 'email link' } }]);
+    expect(rows).toEqual([{ actor_sub: researcher.username, resource: `subscription/${brainMr.id}`, details: { via: 'unsubscribe page' } }]);
+  });
+
+  it('a mail client\'s one-click POST to the link unsubscribes (RFC 8058); a tampered token posted unsubscribes nobody', async () => {
+    const created = await stack.request('/api/subscriptions', { token: annotator.idToken, json: { name: 'One click', query: 'modality=CT' } });
+    const oneClick = created.body as SubscriptionView;
+    const url = `${new URL(link).origin}/api/subscriptions/unsubscribe?token=${encodeURIComponent(signUnsubscribeToken(await unsubscribeKeyFromEnv(), oneClick.id))}`;
+    const tampered = url.replace(oneClick.id, annotatorSubscription.id);
+    const refused = await fetch(tampered, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(refused.status).toBe(400);
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(res.status).toBe(200);
+    expect(((await stack.request(`/api/subscriptions/${oneClick.id}`, { token: annotator.idToken })).body as SubscriptionView).inactiveReason).toBe('unsubscribed');
+    expect(((await stack.request(`/api/subscriptions/${annotatorSubscription.id}`, { token: annotator.idToken })).body as SubscriptionView).active).toBe(true);
+    const { rows } = await stack.db.query("SELECT details FROM audit_log WHERE action = 'subscriptions.unsubscribe' AND resource = $1", [`subscription/${oneClick.id}`]);
+    expect(rows).toEqual([{ details: { via: 'email link' } }]);
+    expect((await stack.request(`/api/subscriptions/${oneClick.id}`, { token: annotator.idToken, method: 'DELETE' })).status).toBe(204);
   });
 
   it('an unsubscribed search sends nothing more; resubscribing watches from then on', async () => {

@@ -13,6 +13,8 @@ export interface OutboxMail {
   date: string;
   text: string;
   html?: string;
+  /** Every top-level header field, by lower-case name (decoded). */
+  headers: Record<string, string>;
 }
 
 function decodeHeader(value: string): string {
@@ -47,6 +49,7 @@ export function parseEml(raw: string, file = ''): OutboxMail {
     subject: decodeHeader(h.get('subject') ?? ''),
     date: h.get('date') ?? '',
     text: '',
+    headers: Object.fromEntries([...h].map(([name, value]) => [name, decodeHeader(value)])),
   };
   const boundary = /boundary="([^"]+)"/.exec(h.get('content-type') ?? '')?.[1];
   if (!boundary) {

@@ -32,6 +32,16 @@ describe('the local outbox', () => {
     expect(eml).toContain('<p>Your export is <b>ready</b></p>');
   });
 
+  it('writes extra header fields (List-Unsubscribe) and refuses unsafe or reserved ones', () => {
+    const eml = renderEml({ to: 'a@example.org', subject: 'hi', text: 't', headers: { 'List-Unsubscribe': '<https://x.test/u?token=a.b>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } }, 'f@example.org', 'id');
+    expect(eml).toContain('\r\nList-Unsubscribe: <https://x.test/u?token=a.b>\r\n');
+    expect(eml).toContain('\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n');
+    expect(eml.indexOf('List-Unsubscribe:')).toBeLessThan(eml.indexOf('\r\n\r\n'));
+    expect(() => renderEml({ to: 'a@example.org', subject: 'hi', text: '', headers: { 'X-Note': 'a\r\nBcc: x@evil.test' } }, 'f@example.org', 'id')).toThrow(/single line/);
+    expect(() => renderEml({ to: 'a@example.org', subject: 'hi', text: '', headers: { Bcc: 'x@evil.test' } }, 'f@example.org', 'id')).toThrow(/set by the mailer/);
+    expect(() => renderEml({ to: 'a@example.org', subject: 'hi', text: '', headers: { 'Bad Name:': 'x' } }, 'f@example.org', 'id')).toThrow(/field name/);
+  });
+
   it('refuses header injection through the subject or an address', () => {
     expect(() => renderEml({ to: 'a@example.org', subject: 'hi\r\nBcc: x@evil.test', text: '' }, 'f@example.org', 'id')).toThrow(/single line/);
     expect(() => renderEml({ to: 'a@example.org\nBcc: x@evil.test', subject: 'hi', text: '' }, 'f@example.org', 'id')).toThrow(/single line/);
@@ -45,7 +55,7 @@ describe('the local outbox', () => {
 });
 
 describe('SES v2', () => {
-  it('sends one SendEmail request from MAIL_FROM with text and html bodies', async () => {
+  it('sends one SendEmail request from MAIL_FROM with text and html bodies and the extra header fields', async () => {
     const requests: { path: string; body: unknown }[] = [];
     // An HTTP endpoint standing in for email.<region>.amazonaws.com: it records what the real SDK sends.
     const server = createServer((req, res) => {
@@ -60,7 +70,7 @@ describe('SES v2', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const client = new SESv2Client({ region: 'eu-west-1', endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-      const sent = await new SesMailer(client, 'medlake <no-reply@example.org>').send({ to: 'r@example.org', subject: 'New studies match your search', text: 'plain', html: '<p>rich</p>' });
+      const sent = await new SesMailer(client, 'medlake <no-reply@example.org>').send({ to: 'r@example.org', subject: 'New studies match your search', text: 'plain', html: '<p>rich</p>', headers: { 'List-Unsubscribe': '<https://x.test/u?token=t>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } });
       expect(sent.messageId).toBe('ses-message-1');
       expect(requests).toEqual([
         {
@@ -68,7 +78,13 @@ describe('SES v2', () => {
           body: {
             FromEmailAddress: 'medlake <no-reply@example.org>',
             Destination: { ToAddresses: ['r@example.org'] },
-            Content: { Simple: { Subject: { Data: 'New studies match your search', Charset: 'UTF-8' }, Body: { Text: { Data: 'plain', Charset: 'UTF-8' }, Html: { Data: '<p>rich</p>', Charset: 'UTF-8' } } } },
+            Content: {
+              Simple: {
+                Subject: { Data: 'New studies match your search', Charset: 'UTF-8' },
+                Body: { Text: { Data: 'plain', Charset: 'UTF-8' }, Html: { Data: '<p>rich</p>', Charset: 'UTF-8' } },
+                Headers: [{ Name: 'List-Unsubscribe', Value: '<https://x.test/u?token=t>' }, { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' }],
+              },
+            },
           },
         },
       ]);

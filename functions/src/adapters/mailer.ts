@@ -16,6 +16,12 @@ export interface MailMessage {
   subject: string;
   text: string;
   html?: string;
+  /**
+   * Extra header fields, e.g. `List-Unsubscribe` and `List-Unsubscribe-Post`
+   * (RFC 2369, RFC 8058). Names of letters, digits and dashes; one-line
+   * values; never a field the mailer writes itself (From, To, Subject, ...).
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface SentMail {
@@ -41,6 +47,19 @@ function assertHeaderSafe(value: string, what: string): void {
   if (/[\r\n]/.test(value)) throw new Error(`email ${what} must be a single line`);
 }
 
+/** Fields the mailer writes itself, or that would redirect the message: no caller sets them. */
+const reservedHeaders = new Set(['from', 'to', 'cc', 'bcc', 'subject', 'date', 'message-id', 'mime-version', 'content-type', 'content-transfer-encoding', 'reply-to', 'sender', 'return-path']);
+
+/** The message's extra header fields, checked: safe names, one-line values, nothing reserved. */
+export function extraHeaders(message: MailMessage): [string, string][] {
+  return Object.entries(message.headers ?? {}).map(([name, value]) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(name)) throw new Error(`email header name "${name}" is not a plain field name`);
+    if (reservedHeaders.has(name.toLowerCase())) throw new Error(`email header ${name} is set by the mailer, not by callers`);
+    assertHeaderSafe(value, `header ${name}`);
+    return [name, value];
+  });
+}
+
 /** RFC 2047 encoded-word for header values that are not plain ASCII. */
 export function encodeHeaderValue(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
@@ -62,6 +81,7 @@ export function renderEml(message: MailMessage, from: string, messageId: string,
     `Subject: ${encodeHeaderValue(message.subject)}`,
     `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
     `Message-ID: <${messageId}>`,
+    ...extraHeaders(message).map(([name, value]) => `${name}: ${encodeHeaderValue(value)}`),
     'MIME-Version: 1.0',
   ];
   const textPart = ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', bodyLines(message.text)];
@@ -113,6 +133,7 @@ export class SesMailer implements Mailer {
 
   async send(message: MailMessage): Promise<SentMail> {
     assertHeaderSafe(message.subject, 'subject');
+    const headers = extraHeaders(message);
     const result = await this.client.send(
       new SendEmailCommand({
         FromEmailAddress: this.from,
@@ -124,6 +145,8 @@ export class SesMailer implements Mailer {
               Text: { Data: message.text, Charset: 'UTF-8' },
               ...(message.html !== undefined ? { Html: { Data: message.html, Charset: 'UTF-8' } } : {}),
             },
+            // SES v2 takes custom fields of Simple content here (List-Unsubscribe among them); it refuses reserved ones.
+            ...(headers.length > 0 ? { Headers: headers.map(([Name, Value]) => ({ Name, Value })) } : {}),
           },
         },
       }),

@@ -4,6 +4,10 @@
  * (functions/src/notify). `/api/subscriptions` CRUD for the owner
  * (subscriptions:manage), and the unsubscribe link of the emails, which works
  * without signing in: its signed token names the one subscription it stops.
+ * Opening the link (GET, HEAD) only asks, on a small page whose button POSTs
+ * the token; the POST unsubscribes. Mail security scanners that fetch every
+ * link therefore unsubscribe nobody; mail clients' own unsubscribe buttons
+ * POST to the same link (List-Unsubscribe-Post, RFC 8058).
  */
 import { z } from 'zod';
 import { QueryError } from '@medlake/shared/query/errors';
@@ -136,6 +140,12 @@ export const subscriptionRoutes: Route[] = [
     method: 'GET',
     path: '/api/subscriptions/unsubscribe',
     action: 'subscriptions:unsubscribe',
+    handle: (request) => confirmUnsubscribe(request),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/subscriptions/unsubscribe',
+    action: 'subscriptions:unsubscribe',
     handle: (request) => unsubscribe(request),
   }),
   route({
@@ -187,11 +197,20 @@ function wantsJson(request: HttpRequest<unknown>): boolean {
   return /application\/json/.test(accept) && !/text\/html/.test(accept);
 }
 
-function page(status: number, title: string, sentence: string): HttpResult {
+/** The unsubscribe page's own form: no script, posts the token back to this same path. */
+interface PageForm {
+  token: string;
+  button: string;
+}
+
+function page(status: number, title: string, sentence: string, form?: PageForm): HttpResult {
+  const formHtml = form
+    ? `<form method="post" action="/api/subscriptions/unsubscribe"><input type="hidden" name="token" value="${escapeHtml(form.token)}"><button type="submit">${escapeHtml(form.button)}</button></form>`
+    : '';
   const body = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · medlake</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#222}h1{font-size:1.4rem}a{color:#1c5fb8}</style></head>
-<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(sentence)}</p><p><a href="/subscriptions">Manage your subscriptions</a> (sign-in needed)</p></body></html>
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#222}h1{font-size:1.4rem}a{color:#1c5fb8}button{font:inherit;padding:.5rem 1.2rem;border:0;border-radius:.3rem;background:#1c5fb8;color:#fff;cursor:pointer}</style></head>
+<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(sentence)}</p>${formHtml}<p><a href="/subscriptions">Manage your subscriptions</a> (sign-in needed)</p></body></html>
 `;
   return {
     statusCode: status,
@@ -200,26 +219,75 @@ function page(status: number, title: string, sentence: string): HttpResult {
       'cache-control': 'no-store',
       // The token is in this page's URL: never send it on as a Referer.
       'referrer-policy': 'no-referrer',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      // No script at all; the one form may only post here.
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
       'x-content-type-options': 'nosniff',
     },
     body,
   };
 }
 
+const invalidTokenSentence = 'The unsubscribe link is incomplete or has been changed. Open it again from the email, or manage your subscriptions in medlake.';
+const deletedSentence = 'This subscription has been deleted: it sends no more emails.';
+
+/**
+ * The token of an unsubscribe request: in the link's query (the email's link,
+ * a mail client's one-click POST to it), or in the page's form body.
+ */
+function tokenOf(request: HttpRequest<unknown>): string {
+  const inQuery = request.query.get('token');
+  if (inQuery) return inQuery;
+  if (request.method !== 'POST' || request.rawBody.length === 0 || request.rawBody.length > 4096) return '';
+  const type = request.header('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') return new URLSearchParams(request.rawBody.toString('utf8')).get('token') ?? '';
+  if (type === 'application/json') {
+    try {
+      const parsed = JSON.parse(request.rawBody.toString('utf8')) as { token?: unknown };
+      return typeof parsed.token === 'string' ? parsed.token : '';
+    } catch {
+      return '';
+    }
+  }
+  return '';
+}
+
+/** The subscription a token names, or the answer that it names none usable (400 invalid, 404 deleted). */
+async function subscriptionOf(request: HttpRequest<unknown>): Promise<{ token: string; id: string } | { answer: HttpResult }> {
+  const asJson = wantsJson(request);
+  const token = tokenOf(request);
+  const id = token ? verifyUnsubscribeToken(await unsubscribeKeyFromEnv(), token) : undefined;
+  if (id) return { token, id };
+  if (asJson) throw new HttpError(400, 'invalid_token', invalidTokenSentence);
+  return { answer: page(400, 'This link does not work', invalidTokenSentence) };
+}
+
+/** GET (and HEAD): says what the link would do, changes nothing; the page's button POSTs the token. */
+async function confirmUnsubscribe(request: HttpRequest<unknown>): Promise<HttpResult> {
+  const asJson = wantsJson(request);
+  const named = await subscriptionOf(request);
+  if ('answer' in named) return named.answer;
+  const record = await store().get(named.id);
+  if (!record) {
+    if (asJson) throw new HttpError(404, 'not_found', deletedSentence);
+    return page(404, 'Subscription not found', deletedSentence);
+  }
+  const unsubscribed = !record.active && record.inactiveReason === 'unsubscribed';
+  if (asJson) return json(200, { subscriptionId: named.id, name: record.name, active: record.active, inactiveReason: record.inactiveReason });
+  if (unsubscribed) return page(200, 'Already unsubscribed', `You were already unsubscribed from "${record.name}": it sends no emails.`);
+  return page(200, 'Unsubscribe?', `Stop the emails of your saved search "${record.name}"? The search itself is kept: you can subscribe again in medlake.`, { token: named.token, button: 'Unsubscribe' });
+}
+
+/** POST: unsubscribes (once; again is harmless), audited. The signed token is the authority: no sign-in, no CSRF cookie. */
 async function unsubscribe(request: HttpRequest<unknown>): Promise<HttpResult> {
   const asJson = wantsJson(request);
-  const fail = (status: number, code: string, title: string, sentence: string): HttpResult => {
-    if (asJson) throw new HttpError(status, code, sentence);
-    return page(status, title, sentence);
-  };
-  const token = request.query.get('token') ?? '';
-  const id = token ? verifyUnsubscribeToken(await unsubscribeKeyFromEnv(), token) : undefined;
-  if (!id) return fail(400, 'invalid_token', 'This link does not work', 'The unsubscribe link is incomplete or has been changed. Open it again from the email, or manage your subscriptions in medlake.');
-  // Link checkers probe with HEAD: only a real visit unsubscribes.
-  if (request.method === 'HEAD') return asJson ? json(200, { subscriptionId: id }) : page(200, 'Unsubscribe', 'Open this link to stop the emails of this subscription.');
+  const named = await subscriptionOf(request);
+  if ('answer' in named) return named.answer;
+  const { id } = named;
   const found = await store().unsubscribe(id);
-  if (!found) return fail(404, 'not_found', 'Subscription not found', 'This subscription has been deleted: it sends no more emails.');
+  if (!found) {
+    if (asJson) throw new HttpError(404, 'not_found', deletedSentence);
+    return page(404, 'Subscription not found', deletedSentence);
+  }
   const { outcome, record } = found;
   if (outcome === 'unsubscribed') {
     await new AuditLog(databasePool()).record({
@@ -227,7 +295,7 @@ async function unsubscribe(request: HttpRequest<unknown>): Promise<HttpResult> {
       actorName: record.ownerEmail,
       action: 'subscriptions.unsubscribe',
       resource: `subscription/${id}`,
-      details: { via: 'email link' },
+      details: { via: request.query.get('token') ? 'email link' : 'unsubscribe page' },
       sourceIp: request.sourceIp,
       correlationId: request.correlationId,
     });

@@ -54,7 +54,7 @@ async function sendEmail(message: EmailMessage): Promise<void> {
     return;
   }
   try {
-    await mailerFromEnv().send({ to: message.to, subject: message.subject, text: message.text, ...(message.html !== undefined ? { html: message.html } : {}) });
+    await mailerFromEnv().send({ to: message.to, subject: message.subject, text: message.text, ...(message.html !== undefined ? { html: message.html } : {}), ...(message.headers ? { headers: message.headers } : {}) });
   } catch (error) {
     await db.query('DELETE FROM notify_emails_sent WHERE email_id = $1', [message.id]);
     throw error;

@@ -32,6 +32,7 @@ const messageSchema = z.discriminatedUnion('kind', [
     subject: z.string().min(1).max(500),
     text: z.string().max(200_000),
     html: z.string().max(500_000).optional(),
+    headers: z.record(z.string().max(100), z.string().max(2000)).optional(),
     /** An audit entry written once the email has gone out (e.g. `exports.link-emailed`). */
     audit: auditSchema.optional(),
   }),
@@ -74,7 +75,7 @@ export class NotifyQueueMailer implements Mailer {
     const id = randomUUID();
     const auditEntry = audit ?? this.options.audit;
     await sendNotifyMessage(
-      { kind: 'email', id, to: typeof message.to === 'string' ? message.to : [...message.to], subject: message.subject, text: message.text, ...(message.html !== undefined ? { html: message.html } : {}), ...(auditEntry ? { audit: auditEntry } : {}) },
+      { kind: 'email', id, to: typeof message.to === 'string' ? message.to : [...message.to], subject: message.subject, text: message.text, ...(message.html !== undefined ? { html: message.html } : {}), ...(message.headers ? { headers: { ...message.headers } } : {}), ...(auditEntry ? { audit: auditEntry } : {}) },
       { ...(this.options.sqs ? { sqs: this.options.sqs } : {}), ...(this.options.queueUrl ? { queueUrl: this.options.queueUrl } : {}) },
     );
     return { messageId: id };

@@ -31,6 +31,14 @@ describe('digest email', () => {
     expect(mail.html).toContain('href="https://medlake.example.org/studies/2.25.1002"');
   });
 
+  it('carries List-Unsubscribe with the same link and offers one-click unsubscribe (RFC 8058)', () => {
+    const mail = renderDigestEmail(input([study(1)]));
+    expect(mail.headers).toEqual({
+      'List-Unsubscribe': '<https://medlake.example.org/api/subscriptions/unsubscribe?token=u1.3f0c1a52-8d4e-4c7b-9a0e-2b6f1d9e4a11.sig>',
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
+  });
+
   it('one study reads in the singular', () => {
     const mail = renderDigestEmail(input([study(1)]));
     expect(mail.subject).toBe('medlake: 1 new study for "Brain <MR>"');

@@ -38,6 +38,12 @@ export interface DigestEmail {
   subject: string;
   text: string;
   html: string;
+  /**
+   * `List-Unsubscribe` with the link and `List-Unsubscribe-Post:
+   * List-Unsubscribe=One-Click` (RFC 8058): mail clients offer their own
+   * unsubscribe button, which POSTs to the link (a GET of it only asks).
+   */
+  headers: Record<string, string>;
 }
 
 export const maxListedStudies = 25;
@@ -100,5 +106,5 @@ export function renderDigestEmail(input: DigestEmailInput): DigestEmail {
     '',
   ].join('\n');
 
-  return { subject, text, html };
+  return { subject, text, html, headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } };
 }
