@@ -22,6 +22,7 @@ import type { Queryable } from '../adapters/database';
 import { databasePool } from '../adapters/database';
 import { HttpError, badRequest, notFound } from '../http/errors';
 import { storeInstance } from '../ingest/store-instance';
+import { scrubStudyTexts } from '../reports/study-scrubbing';
 import type { Author, VersionDetail } from './annotation-store';
 import { AnnotationStore } from './annotation-store';
 import { lakeDerivation } from './lake-derivation';
@@ -29,6 +30,11 @@ import { writeSrPart10 } from './sr-writer';
 
 export function annotationStore(): AnnotationStore {
   return new AnnotationStore(databasePool());
+}
+
+/** A set's name is the SR's Series Description (LO, at most 64 characters), also after scrubbing lengthened it. */
+function setName(name: string): string {
+  return name.length <= 64 ? name : name.slice(0, 64).trimEnd();
 }
 
 /** A fresh UID under 2.25 (PS3.5 B.2: a UUID as a decimal integer). */
@@ -94,7 +100,9 @@ export async function recordViewerSave(sopUid: string, author: Author, store: An
       setId = randomUUID();
       version = 1;
       parentVersion = null;
-      await store.createSet(client, { setId, studyUid, seriesUid: await imageSeriesOf(client, studyUid, document), name: document.title, author });
+      // The report's title as the viewer wrote it: free text like any other name.
+      const [title] = await scrubStudyTexts(client, studyUid, [document.title]);
+      await store.createSet(client, { setId, studyUid, seriesUid: await imageSeriesOf(client, studyUid, document), name: setName(title ?? document.title), author });
     } else {
       const set = await store.lockedSet(client, studyUid, decision.setId);
       if (!set) throw new Error('annotation set vanished under the study lock');
@@ -187,6 +195,8 @@ async function nextReportSeriesNumber(db: Queryable, studyUid: string): Promise<
 export async function writeVersion(request: WriteRequest, store: AnnotationStore = annotationStore()): Promise<VersionDetail> {
   const { studyUid, author } = request;
   return store.withStudyLock(studyUid, async (client) => {
+    // Names and messages are shown to others, exported, and a name becomes the SR's series description: scrubbed first.
+    const [newName, message = null] = await scrubStudyTexts(client, studyUid, [request.target.kind === 'new' ? request.target.name : null, request.message]);
     let setId: string;
     let version: number;
     let parentVersion: number | null;
@@ -208,7 +218,7 @@ export async function writeVersion(request: WriteRequest, store: AnnotationStore
       seriesNumber = (await client.query<{ series_number: number | null }>('SELECT series_number FROM series WHERE series_uid = $1', [seriesUid])).rows[0]?.series_number ?? (await nextReportSeriesNumber(client, studyUid));
       predecessor = { seriesInstanceUID: parent.seriesInstanceUID, sopInstanceUID: parent.sopInstanceUID, sopClassUID: parent.sopClassUID };
     } else {
-      const clash = await store.setByName(client, studyUid, author.sub, request.target.name);
+      const clash = await store.setByName(client, studyUid, author.sub, setName(newName ?? request.target.name));
       if (clash) throw new HttpError(409, 'annotation_set_exists', `You already have an annotation set named "${clash.name}" in this study: add a version to it.`, { setId: clash.set_id, currentVersion: clash.current_version });
       if (request.target.seriesUid) {
         const found = await client.query('SELECT 1 FROM series WHERE series_uid = $1 AND study_uid = $2', [request.target.seriesUid, studyUid]);
@@ -217,7 +227,7 @@ export async function writeVersion(request: WriteRequest, store: AnnotationStore
       setId = randomUUID();
       version = 1;
       parentVersion = null;
-      name = request.target.name;
+      name = setName(newName ?? request.target.name);
       seriesUid = newUid();
       seriesNumber = await nextReportSeriesNumber(client, studyUid);
     }
@@ -250,7 +260,7 @@ export async function writeVersion(request: WriteRequest, store: AnnotationStore
     await store.insertVersion(client, {
       setId, version, parentVersion, restoredFrom: request.restoredFrom ?? null, source: request.source, rule: null,
       sopUid, instanceVersion: instance.version, seriesUid: instance.series_uid, sopClassUid: instance.sop_class_uid,
-      author, message: request.message, document,
+      author, message, document,
     });
     const detail = await store.version(setId, version, client);
     if (!detail) throw new Error('the new version is missing');

@@ -13,6 +13,7 @@ import { databasePool } from '../adapters/database';
 import type { LabelTarget } from '../annotations/label-store';
 import { LabelStore } from '../annotations/label-store';
 import { audit } from '../auth/audit-trail';
+import { scrubStudyTexts } from '../reports/study-scrubbing';
 import { auditStudyAccess } from '../dicomweb/study-access';
 import { badRequest, notFound } from '../http/errors';
 import type { HttpRequest, Route } from '../http/router';
@@ -92,7 +93,9 @@ function objectRoutes(level: LabelTarget['level'], path: string): Route[] {
       async handle(request) {
         const principal = requirePrincipal(request);
         const target = await targetOf(request, level);
-        const { set, changed } = await store().write(target, request.body.labels, parentOf(request, request.body.parentVersion), { sub: principal.sub, name: principal.email ?? principal.username }, request.body.message ?? null);
+        // A version's message is shown to others and exported: scrubbed like the study's report.
+        const [message = null] = await scrubStudyTexts(databasePool(), target.studyUid, [request.body.message ?? null]);
+        const { set, changed } = await store().write(target, request.body.labels, parentOf(request, request.body.parentVersion), { sub: principal.sub, name: principal.email ?? principal.username }, message);
         await audit(request, 'labels.write', {
           resource: `study/${target.studyUid}`,
           details: { level, target: describeTarget(target), version: set.version, changed, labels: set.labels.map((l) => l.code) },

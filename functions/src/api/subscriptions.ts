@@ -15,6 +15,7 @@ import type { StudyFilter } from '@medlake/shared/query/study-filter';
 import { studyFilterWhere } from '@medlake/shared/query/study-filter-sql';
 import { SqlParameters } from '@medlake/shared/query/sql';
 import { browserLinks, savedSearchFilter, savedSearchFromJson, savedSearchQuery, subscriptionName } from '@medlake/shared/subscriptions/saved-search';
+import { scrubFreeText } from '@medlake/shared/reports/scrub-free-text';
 import { escapeHtml } from '@medlake/shared/subscriptions/digest-email';
 import { verifyUnsubscribeToken } from '@medlake/shared/subscriptions/unsubscribe-token';
 import { AuditLog } from '../adapters/audit-log';
@@ -87,9 +88,10 @@ function searchOf(input: { filter?: unknown; query?: string }): StudyFilter {
   }
 }
 
+/** The name as stored: checked, then scrubbed by the pattern rules (it is emailed, in every digest's subject). */
 function nameOf(value: string): string {
   try {
-    return subscriptionName(value);
+    return scrubFreeText(subscriptionName(value)).text;
   } catch (error) {
     if (error instanceof QueryError) throw badRequest('invalid_request', error.message, { parameter: 'name' });
     throw error;

@@ -10,9 +10,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { dateShiftDays } from '@medlake/shared/dicom/pseudonym';
-import { knownIdentifiersFrom } from '@medlake/shared/reports/known-identifiers';
-import { parseIsoOrDicomDate, shiftCalendarDate } from '@medlake/shared/reports/report-dates';
 import type { ReportLinkInput, ReportLinkKeys } from '@medlake/shared/reports/report-link';
 import { reportLinkKeys } from '@medlake/shared/reports/report-link';
 import type { PhiKind } from '@medlake/shared/reports/scrub-report';
@@ -21,6 +18,7 @@ import { reportSearchText, stripControlCharacters } from '@medlake/shared/report
 import { AuditLog } from '../adapters/audit-log';
 import { inTransaction } from '../adapters/database';
 import type { ReportContext } from './report-context';
+import { studyScrubbing } from './study-scrubbing';
 
 export type ReportSource = 'text' | 'csv' | 'dicom-sr' | 'dicom-pdf' | 'api';
 
@@ -117,24 +115,7 @@ export async function submitReport(ctx: ReportContext, submission: ReportSubmiss
  */
 async function publishSubmission(ctx: ReportContext, client: pg.PoolClient, submissionId: string, studyUid: string, original: VaultedReport, meta: Pick<ReportSubmission, 'source' | 'author' | 'reason'>): Promise<SubmissionOutcome> {
   await reportLock(client, studyUid);
-  const study = await client.query<{ patient_id: string; accession_number: string | null; study_date: string | null; patient_name: string }>(
-    `SELECT s.patient_id, s.accession_number, to_char(s.study_date, 'YYYY-MM-DD') AS study_date, p.patient_name
-     FROM studies s JOIN patients p ON p.patient_id = s.patient_id WHERE s.study_uid = $1`,
-    [studyUid],
-  );
-  const row = study.rows[0];
-  if (!row) throw new Error('the study of a report submission is not in the index');
-  const [patientRecord, studyRecord] = await Promise.all([ctx.vault.revealIdentifiers(client, 'patient', row.patient_id), ctx.vault.revealIdentifiers(client, 'study', studyUid)]);
-  const shift = typeof patientRecord?.dateShiftDays === 'number' ? patientRecord.dateShiftDays : dateShiftDays(ctx.key, row.patient_id, ctx.deidOptions.dateShiftRangeDays);
-  const shiftedDate = row.study_date ? parseIsoOrDicomDate(row.study_date) : undefined;
-  const known = knownIdentifiersFrom([patientRecord, studyRecord, { accessionNumber: original.accession, patientId: original.patientId, personNames: original.personNames }]);
-  const replacements = {
-    patientName: row.patient_name,
-    patientId: row.patient_id,
-    accessionNumber: row.accession_number ?? undefined,
-    dateShiftDays: shift,
-    referenceYear: shiftedDate ? shiftCalendarDate(shiftedDate, -shift).year : undefined,
-  };
+  const { known, replacements } = await studyScrubbing(ctx, client, studyUid, [{ accessionNumber: original.accession, patientId: original.patientId, personNames: original.personNames }]);
   const scrubbed = scrubReport(original.text, known, replacements);
   // A correction's reason is free text shown with the version ("the name was wrong: …"): scrubbed like the report.
   const reason = meta.reason ? scrubReport(meta.reason, known, replacements).text : null;

@@ -43,8 +43,12 @@ export interface ScrubReplacements {
   patientId: string;
   /** The pseudonymous accession number, when the study has one. */
   accessionNumber?: string | undefined;
-  /** The patient's date offset in days. */
-  dateShiftDays: number;
+  /**
+   * The patient's date offset in days; null when the text belongs to no
+   * patient (a subscription's name): dates are then removed (`[DATE]`), as
+   * there is no shift that would keep them consistent with the images.
+   */
+  dateShiftDays: number | null;
   /** Year of the original study, for dates written without a year. */
   referenceYear?: number | undefined;
 }
@@ -67,6 +71,7 @@ export interface ScrubResult {
 
 export const placeholders = {
   name: '[NAME]',
+  date: '[DATE]',
   id: '[ID]',
   phone: '[PHONE]',
   email: '[EMAIL]',
@@ -230,6 +235,11 @@ const labels = [
 /** Labels that end in "by", "von", "par", "to": the colon is often left out ("Signed by Jane Roe"). */
 const labelPattern = String.raw`(?<![\p{L}])(?:(?:${labels.join('|')})\s*[:\-–]|(?:${labels.filter((l) => /(?:by|von|par|to|an|à)\)?\??$/.test(l)).join('|')})(?=\s+\p{Lu}))\s*`;
 
+/** A date written as the images show it (shifted), or removed when no patient's shift applies. */
+function shiftedOrRemoved(mention: { date: CalendarDate; format(date: CalendarDate): string }, shiftDays: number | null): string {
+  return shiftDays === null ? placeholders.date : mention.format(shiftCalendarDate(mention.date, shiftDays));
+}
+
 function patternCandidates(candidates: Candidate[], text: string, replacements: ScrubReplacements): void {
   const add = (regex: RegExp, kind: PhiKind, rule: string, priority: number, replacement: (match: RegExpExecArray) => string | undefined, group?: number) => {
     let m: RegExpExecArray | null;
@@ -259,7 +269,7 @@ function patternCandidates(candidates: Candidate[], text: string, replacements: 
 
   // Dates: shifted, not removed.
   for (const mention of findDates(text, { referenceYear: replacements.referenceYear })) {
-    candidates.push({ start: mention.start, end: mention.end, kind: 'date', rule: 'date', replacement: mention.format(shiftCalendarDate(mention.date, replacements.dateShiftDays)), priority: 30 });
+    candidates.push({ start: mention.start, end: mention.end, kind: 'date', rule: 'date', replacement: shiftedOrRemoved(mention, replacements.dateShiftDays), priority: 30 });
   }
 
   // Social-security-like and keyed identifiers before phones (they look alike).
@@ -386,7 +396,7 @@ export function scrubReport(text: string, known: KnownIdentifiers, replacements:
     for (const order of ['dmy', 'mdy'] as const) {
       for (const mention of findDates(text, { slashOrder: order, referenceYear: replacements.referenceYear })) {
         if (birthDates.some((b) => b.year === mention.date.year && b.month === mention.date.month && b.day === mention.date.day)) {
-          candidates.push({ start: mention.start, end: mention.end, kind: 'birth-date', rule: 'known-birth-date', replacement: mention.format(shiftCalendarDate(mention.date, replacements.dateShiftDays)), priority: 6 });
+          candidates.push({ start: mention.start, end: mention.end, kind: 'birth-date', rule: 'known-birth-date', replacement: shiftedOrRemoved(mention, replacements.dateShiftDays), priority: 6 });
         }
       }
     }
