@@ -166,7 +166,7 @@ describe.each(stubbed.map((r) => [label(r), r] as const))('%s', (_label, route) 
 });
 
 describe('accounts changed since the token was issued', () => {
-  const accounts = () => new AccountChanges(database.db);
+  const accounts = () => new AccountChanges(database.pool);
   const bearer = async (route: Route, sub: string, groups: Role[]) => handler(event(route, { headers: { authorization: `Bearer ${await issuer.sign({ sub, groups })}` } }), context);
 
   it('a disabled account: 401 account_disabled on every route that needs a caller, nobody on public ones', async () => {

@@ -11,7 +11,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { phiInstance, phiPart10, secondaryCaptureStorage } from './fixtures/dicom/phi-instance';
+import { phiInstance, phiPart10, secondaryCapture, secondaryCaptureStorage } from './fixtures/dicom/phi-instance';
 import type { UploadStatus } from './ingest-support';
 import { findPlanted, ingestFiles, uploadStatus, zipOf } from './ingest-support';
 import type { TestStack, TestUser } from './support/local-stack';
@@ -45,16 +45,9 @@ interface HeldList {
   next?: string;
 }
 
-/** A secondary capture (held: it does not say Burned In Annotation = NO) of the fixture's patient, in a study of its own. */
+/** A secondary capture (held at ingest), its planted values remembered. */
 function capture(n: number) {
-  const built = phiInstance({
-    studyUid: `1.2.826.0.1.3680043.10.1000.51.${n}`,
-    seriesUid: `1.2.826.0.1.3680043.10.1000.52.${n}`,
-    sopUid: `1.2.826.0.1.3680043.10.1000.53.${n}`,
-    sopClassUid: secondaryCaptureStorage,
-    rows: 12,
-    columns: 20,
-  });
+  const built = secondaryCapture(n, { rows: 12, columns: 20 });
   for (const value of built.planted) planted.add(value);
   return phiPart10(built);
 }

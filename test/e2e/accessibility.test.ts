@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDicom, uploadAndIngest } from '../fixtures/dicomweb/lake';
 import type { TestStack, TestUser } from '../support/local-stack';
 import { startTestStack, testAdmin } from '../support/local-stack';
-import { ensureWebBuild, launchChromium, snapshot } from './support/browser';
+import { ensureWebBuild, launchChromium, signInAs, snapshot } from './support/browser';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -38,14 +38,6 @@ async function violations(page: Page): Promise<string[]> {
   // Evaluated as text in the page (the test's own TypeScript has no DOM types).
   const found = (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }).then((result) => result.violations)`)) as AxeViolation[];
   return found.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
-}
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.goto(`${stack.url}/sign-in?email=${encodeURIComponent(email)}`);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByRole('textbox', { name: 'Password' }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/(studies|upload)$/);
 }
 
 describe('accessibility', () => {
@@ -87,7 +79,7 @@ describe('accessibility', () => {
           await page.goto(`${stack.url}${path}`);
           await check(path.split('?')[0]?.slice(1) ?? path, () => page.getByRole('heading', { name: heading }).waitFor());
         }
-        await signIn(page, testAdmin.email, testAdmin.password);
+        await signInAs(page, stack.url, testAdmin);
         await check('studies', () => page.getByRole('table', { name: 'Studies' }).locator('tbody tr[data-study]').first().waitFor());
         await page.getByRole('button', { name: /^Show series of the study/ }).first().click();
         await page.getByRole('button', { name: 'More filters' }).click();

@@ -6,13 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { phiInstance, phiPart10, secondaryCaptureStorage } from '../fixtures/dicom/phi-instance';
+import { phiPart10, secondaryCapture } from '../fixtures/dicom/phi-instance';
 import { ingestFiles } from '../ingest-support';
 import type { TestStack, TestUser } from '../support/local-stack';
 import { startTestStack } from '../support/local-stack';
-import { ensureWebBuild, launchChromium, snapshot } from './support/browser';
+import { ensureWebBuild, launchChromium, signInAs, snapshot } from './support/browser';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -21,23 +21,7 @@ let browser: Browser;
 let admin: TestUser;
 let uploader: TestUser;
 
-function capture(n: number): Uint8Array {
-  return phiPart10(phiInstance({
-    studyUid: `1.2.826.0.1.3680043.10.1000.61.${n}`,
-    seriesUid: `1.2.826.0.1.3680043.10.1000.62.${n}`,
-    sopUid: `1.2.826.0.1.3680043.10.1000.63.${n}`,
-    sopClassUid: secondaryCaptureStorage,
-    rows: 48,
-    columns: 64,
-  }));
-}
-
-async function signIn(page: Page, user: TestUser): Promise<void> {
-  await page.goto(`${stack.url}/sign-in?email=${encodeURIComponent(user.email)}`);
-  await page.getByRole('textbox', { name: 'Password' }).fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/(studies|upload)$/);
-}
+const capture = (n: number) => phiPart10(secondaryCapture(n, { rows: 48, columns: 64 }));
 
 describe('held for review, in Chromium', () => {
   beforeAll(async () => {
@@ -55,14 +39,14 @@ describe('held for review, in Chromium', () => {
 
   it('an uploader is not offered the page', { timeout: 60_000 }, async () => {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    await signIn(page, uploader);
+    await signInAs(page, stack.url, uploader);
     await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Held for review' }).count()).resolves.toBe(0);
     await page.context().close();
   });
 
   it('an administrator looks at the held images, releases one and discards the other', { timeout: 120_000 }, async () => {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    await signIn(page, admin);
+    await signInAs(page, stack.url, admin);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Held for review' }).click();
     await page.getByRole('heading', { name: 'Held for review (2)' }).waitFor();
     const cards = page.getByRole('article');

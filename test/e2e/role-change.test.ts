@@ -8,18 +8,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestStack, TestUser } from '../support/local-stack';
 import { startTestStack } from '../support/local-stack';
-import { ensureWebBuild, launchChromium, snapshot } from './support/browser';
+import { ensureWebBuild, launchChromium, signInAs, snapshot } from './support/browser';
 
 let stack: TestStack;
 let browser: Browser;
 let admin: TestUser;
-
-async function signIn(page: Page, user: TestUser): Promise<void> {
-  await page.goto(`${stack.url}/sign-in?email=${encodeURIComponent(user.email)}`);
-  await page.getByRole('textbox', { name: 'Password' }).fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/studies$/);
-}
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 
@@ -43,7 +36,7 @@ describe('role changes in an open session, in Chromium', () => {
     page.on('response', (response) => {
       if (new URL(response.url()).pathname.startsWith('/api/')) answers.push(`${response.status()} ${new URL(response.url()).pathname}`);
     });
-    await signIn(page, user);
+    await signInAs(page, stack.url, user);
     await nav(page).getByRole('link', { name: 'Exports' }).waitFor();
 
     const changed = await stack.request(`/api/users/${user.username}/groups`, { method: 'PUT', token: admin.idToken, json: { groups: ['annotator'] } });
@@ -64,7 +57,7 @@ describe('role changes in an open session, in Chromium', () => {
   it('a disabled user is signed out by the next call', { timeout: 90_000 }, async () => {
     const user = await stack.createUser({ groups: ['annotator'] });
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    await signIn(page, user);
+    await signInAs(page, stack.url, user);
     expect((await stack.request(`/api/users/${user.username}/disable`, { token: admin.idToken, json: {} })).status).toBe(200);
     await nav(page).getByRole('link', { name: 'Subscriptions' }).click();
     await page.waitForURL(/\/sign-in/);

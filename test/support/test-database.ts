@@ -1,8 +1,9 @@
 /**
- * A real PostgreSQL with medlake's schema, for tests that run handlers
- * without the whole local stack (the HTTP pipeline checks every token's
- * account in `account_changes`): embedded PostgreSQL in a temporary
- * directory on a free port, migrated; `stop()` removes it.
+ * A real PostgreSQL with medlake's schema, for tests (and the scrubber
+ * benchmark) that need the database without the whole local stack — e.g.
+ * handlers run directly, whose HTTP pipeline checks every token's account in
+ * `account_changes`: embedded PostgreSQL in a temporary directory on a free
+ * port, every migration applied, torn down by `stop()`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,32 +16,29 @@ import { freePort } from '@medlake/local/processes';
 export interface TestDatabase {
   databaseUrl: string;
   /** A small pool on it (closed by stop()). */
-  db: pg.Pool;
+  pool: pg.Pool;
   stop(): Promise<void>;
 }
 
 export async function startTestDatabase(): Promise<TestDatabase> {
-  const dir = mkdtempSync(join(tmpdir(), 'medlake-test-pg-'));
+  const dir = mkdtempSync(join(tmpdir(), 'medlake-test-db-'));
+  const server = await startPostgres({ dir: join(dir, 'pg'), port: await freePort() });
   try {
-    const server = await startPostgres({ dir, port: await freePort() });
-    try {
-      await migrateDatabase(server.databaseUrl);
-    } catch (error) {
-      await server.stop();
-      throw error;
-    }
-    const db = new pg.Pool({ connectionString: server.databaseUrl, max: 2 });
-    return {
-      databaseUrl: server.databaseUrl,
-      db,
-      async stop() {
-        await db.end();
-        await server.stop();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    await migrateDatabase(server.databaseUrl, { allowOutOfOrder: true });
   } catch (error) {
+    await server.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+  const pool = new pg.Pool({ connectionString: server.databaseUrl, max: 4 });
+  pool.on('error', () => undefined);
+  return {
+    databaseUrl: server.databaseUrl,
+    pool,
+    async stop() {
+      await pool.end().catch(() => undefined);
+      await server.stop().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -29,7 +29,7 @@ import { HttpError, badRequest, conflict, notFound } from '../http/errors';
 import type { HttpRequest, Route } from '../http/router';
 import { requirePrincipal, route } from '../http/router';
 import { json } from '../http/response';
-import { decodePageCursor, isAdmin, pageLimit, pageOf, uuidPattern } from './listing';
+import { isAdmin, ownedItemsPage, uuidPattern } from './listing';
 
 const records = () => new ExportRecords(databasePool());
 
@@ -234,13 +234,11 @@ export const exportRoutes: Route[] = [
     path: '/api/exports',
     action: 'exports:read',
     async handle(request) {
-      const principal = requirePrincipal(request);
-      const limit = pageLimit(request);
-      const cursor = request.query.get('before');
-      const all = isAdmin(principal) && request.query.get('mine') !== 'true';
-      const before = cursor ? decodePageCursor(cursor) : undefined;
-      const rows = await records().list({ ownerSub: all ? undefined : principal.sub, limit: limit + 1, before: before && { createdAt: before.createdAt, exportId: before.id } });
-      const page = pageOf(rows, limit, (item) => ({ createdAt: item.createdAt, id: item.exportId }));
+      const page = await ownedItemsPage(
+        request,
+        ({ ownerSub, limit, before }) => records().list({ ownerSub, limit, before: before && { createdAt: before.createdAt, exportId: before.id } }),
+        (item) => ({ createdAt: item.createdAt, id: item.exportId }),
+      );
       const views = [];
       for (const item of page.items) views.push(await exportView(item, { withStudies: false }));
       return json(200, { ...page, items: views });

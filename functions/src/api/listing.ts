@@ -7,6 +7,7 @@
 import type { Principal } from '../auth/principal';
 import { badRequest } from '../http/errors';
 import type { HttpRequest } from '../http/router';
+import { requirePrincipal } from '../http/router';
 
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -45,4 +46,23 @@ export function pageOf<T>(rows: readonly T[], limit: number, position: (item: T)
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return rows.length > limit && last !== undefined ? { items, next: encodePageCursor(position(last)) } : { items };
+}
+
+/**
+ * A page of a list of owned items (uploads, exports), newest first: the
+ * caller's own, or everybody's for an admin unless `mine=true`; `limit` and
+ * `before` from the request. `list` fetches one more row than the page, so
+ * the answer knows whether a next page exists.
+ */
+export async function ownedItemsPage<T>(
+  request: HttpRequest<unknown>,
+  list: (query: { ownerSub: string | undefined; limit: number; before: PagePosition | undefined }) => Promise<T[]>,
+  position: (item: T) => PagePosition,
+): Promise<{ items: T[]; next?: string }> {
+  const principal = requirePrincipal(request);
+  const limit = pageLimit(request);
+  const cursor = request.query.get('before');
+  const everybody = isAdmin(principal) && request.query.get('mine') !== 'true';
+  const rows = await list({ ownerSub: everybody ? undefined : principal.sub, limit: limit + 1, before: cursor ? decodePageCursor(cursor) : undefined });
+  return pageOf(rows, limit, position);
 }

@@ -23,7 +23,7 @@ import { json } from '../http/response';
 import type { HttpRequest, Route } from '../http/router';
 import { requirePrincipal, route } from '../http/router';
 import { planParts, quarantineKey, sha256HexToBase64, uploadSettings } from '../ingest/upload-policy';
-import { decodePageCursor, isAdmin, pageLimit, pageOf, uuidPattern } from './listing';
+import { isAdmin, ownedItemsPage, uuidPattern } from './listing';
 
 const fileSpec = z.object({
   name: z.string().min(1, 'a file needs a name').max(255, 'file names are limited to 255 characters').refine((n) => ![...n].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127), 'file names cannot contain control characters'),
@@ -229,14 +229,12 @@ export const uploadRoutes: Route[] = [
     path: '/api/uploads',
     action: 'uploads:read',
     async handle(request) {
-      const principal = requirePrincipal(request);
-      const limit = pageLimit(request);
-      const cursor = request.query.get('before');
       // Admins see every upload (also those nobody announced); everyone else their own.
-      const all = isAdmin(principal) && request.query.get('mine') !== 'true';
-      const before = cursor ? decodePageCursor(cursor) : undefined;
-      const rows = await uploadRecordsFromEnv().list({ ownerSub: all ? undefined : principal.sub, limit: limit + 1, before: before && { createdAt: before.createdAt, uploadId: before.id } });
-      const page = pageOf(rows, limit, (item) => ({ createdAt: item.createdAt, id: item.uploadId }));
+      const page = await ownedItemsPage(
+        request,
+        ({ ownerSub, limit, before }) => uploadRecordsFromEnv().list({ ownerSub, limit, before: before && { createdAt: before.createdAt, uploadId: before.id } }),
+        (item) => ({ createdAt: item.createdAt, id: item.uploadId }),
+      );
       return json(200, { ...page, items: page.items.map(summary) });
     },
   }),

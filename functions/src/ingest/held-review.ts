@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { burnedInProneSopClasses } from '@medlake/shared/dicom/burned-in';
+import type { HeldAttributes, HeldState, HeldView } from '@medlake/shared/uploads/held-instance';
 import type { DicomJson as SharedDicomJson } from '@medlake/shared/dicom/dicom-json';
 import { indexFields } from '@medlake/shared/dicom/index-fields';
 import { parsePart10 } from '@medlake/shared/dicom/parse-part10';
@@ -34,8 +35,8 @@ import { conflict, notFound } from '../http/errors';
 import type { IngestContext } from './ingest-context';
 import { instanceToIndex } from './store-instance';
 
-export const heldStates = ['waiting', 'released', 'discarded', 'all'] as const;
-export type HeldState = Exclude<(typeof heldStates)[number], 'all'>;
+export { heldStates } from '@medlake/shared/uploads/held-instance';
+export type { HeldAttributes, HeldState, HeldView };
 
 export interface HeldQuery {
   state: HeldState | 'all';
@@ -44,47 +45,6 @@ export interface HeldQuery {
   reason?: string | undefined;
   limit: number;
   before?: { createdAt: Date; sopUid: string } | undefined;
-}
-
-/** A held instance as the review page shows it: de-identified attributes only. */
-export interface HeldView {
-  sopInstanceUID: string;
-  studyInstanceUID: string | null;
-  seriesInstanceUID: string | null;
-  uploadId: string | null;
-  fileIndex: number | null;
-  /** Why it was held (the burned-in annotation rule that applied). */
-  reason: string;
-  heldAt: string;
-  state: HeldState;
-  decidedAt: string | null;
-  decidedBy: string | null;
-  decisionReason: string | null;
-  sizeBytes: number | null;
-  frames: number;
-  attributes: HeldAttributes;
-  /** The rendered image (`GET`, PNG or JPEG), or null when it cannot be rendered (no pixels, compressed). */
-  preview: string | null;
-}
-
-export interface HeldAttributes {
-  sopClassUid: string | null;
-  sopClassName: string | null;
-  modality: string | null;
-  burnedInAnnotation: string | null;
-  patientId: string | null;
-  patientSex: string | null;
-  patientAge: string | null;
-  studyDate: string | null;
-  studyDescription: string | null;
-  seriesDescription: string | null;
-  bodyPart: string | null;
-  imageType: string[] | null;
-  rows: number | null;
-  columns: number | null;
-  numberOfFrames: number | null;
-  photometricInterpretation: string | null;
-  transferSyntaxUid: string | null;
 }
 
 export interface HeldRow {

@@ -26,6 +26,15 @@ export async function ensureWebBuild(): Promise<void> {
   if (state.state === 'needs-build') await buildWeb(webDir);
 }
 
+/** Signs in through the sign-in page and waits for the page the user's roles open first. */
+export async function signInAs(page: Page, baseUrl: string, user: { email: string; password: string }): Promise<void> {
+  await page.goto(`${baseUrl}/sign-in?email=${encodeURIComponent(user.email)}`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByRole('textbox', { name: 'Password' }).fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/(studies|upload)$/);
+}
+
 /** Saves a full-page screenshot named after the story step (`01-sign-up.png`, …). */
 export async function snapshot(page: Page, name: string): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });

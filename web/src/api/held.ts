@@ -1,47 +1,10 @@
 /** Instances held for review (admin, `held:review`): the list, the preview, release and discard. */
+import type { HeldState, HeldView } from '@medlake/shared/uploads/held-instance';
 import { api } from './http';
 
-export type HeldState = 'waiting' | 'released' | 'discarded';
-
-/** De-identified attributes of a held instance (what the review page may show). */
-export interface HeldAttributes {
-  sopClassUid: string | null;
-  sopClassName: string | null;
-  modality: string | null;
-  burnedInAnnotation: string | null;
-  patientId: string | null;
-  patientSex: string | null;
-  patientAge: string | null;
-  studyDate: string | null;
-  studyDescription: string | null;
-  seriesDescription: string | null;
-  bodyPart: string | null;
-  imageType: string[] | null;
-  rows: number | null;
-  columns: number | null;
-  numberOfFrames: number | null;
-  photometricInterpretation: string | null;
-  transferSyntaxUid: string | null;
-}
-
-export interface HeldInstance {
-  sopInstanceUID: string;
-  studyInstanceUID: string | null;
-  seriesInstanceUID: string | null;
-  uploadId: string | null;
-  fileIndex: number | null;
-  reason: string;
-  heldAt: string;
-  state: HeldState;
-  decidedAt: string | null;
-  decidedBy: string | null;
-  decisionReason: string | null;
-  sizeBytes: number | null;
-  frames: number;
-  attributes: HeldAttributes;
-  /** Same-origin path of the rendered image (PNG), or null when it cannot be rendered. */
-  preview: string | null;
-}
+export type { HeldAttributes, HeldState } from '@medlake/shared/uploads/held-instance';
+/** A held instance: its de-identified attributes, its state, and `preview`, the same-origin path of its rendered image (PNG) or null. */
+export type HeldInstance = HeldView;
 
 export interface HeldPage {
   total: number;
