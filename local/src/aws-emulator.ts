@@ -8,7 +8,9 @@
  * 127.0.0.1 only. Two changes of speed, not of behaviour: the queue database commits without an
  * fsync per message (WAL with synchronous=NORMAL), and object bodies are
  * appended to segment files with an index instead of two new files per
- * object (s3-object-log.ts; creating files was the emulator's largest cost).
+ * object (s3-object-log.ts; creating files was the emulator's largest cost);
+ * multipart parts go there too and completing an upload copies nothing
+ * (s3-multipart-log.ts).
  * Writing files through the thread pool (fs/promises) was measured too and
  * cost more CPU: the emulator is CPU-bound, not waiting on the disk. The
  * local stack runs this in a process of its own (aws-emulator-process.ts), as
@@ -17,13 +19,16 @@
  * Known fauxqs limits: single requests are capped at 11 MiB (413 above: clients
  * upload larger files with multipart, parts ≤ 10 MiB); SigV4 signatures are not
  * checked; bucket notifications are stored but never delivered (see
- * s3-event-bridge.ts); multipart parts are held in memory until completion.
+ * s3-event-bridge.ts); without a data directory, multipart parts are held in
+ * memory until completion (fauxqs's own behaviour).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalStackError } from './errors';
 import type { FileS3PersistenceBase } from './s3-object-log';
 import { objectLogPersistence } from './s3-object-log';
+import type { MultipartLogDeps, MultipartStore } from './s3-multipart-log';
+import { logMultipartParts } from './s3-multipart-log';
 
 /** The parts of fauxqs's stores the local stack uses (fauxqs ships no public types for them). */
 export interface EmulatedObject {
@@ -115,13 +120,15 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
   const host = options.host ?? '127.0.0.1';
   const appUrl = import.meta.resolve('fauxqs');
   const internal = async <T>(path: string): Promise<T> => (await import(new URL(path, appUrl).href)) as T;
-  const [{ buildApp }, { SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }, { FileS3Persistence }] = await Promise.all([
+  const [{ buildApp }, { SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }, { FileS3Persistence }, { S3Error }, { computeCompositeChecksum }] = await Promise.all([
     internal<{ buildApp(options: Record<string, unknown>): EmulatorApp }>('./app.js'),
     internal<{ SqsStore: SqsStoreClass }>('./sqs/sqsStore.js'),
     internal<{ SnsStore: new () => { region?: string; persistence?: unknown } }>('./sns/snsStore.js'),
-    internal<{ S3Store: new () => EmulatedS3Store & { persistence?: unknown } }>('./s3/s3Store.js'),
+    internal<{ S3Store: new () => EmulatedS3Store & MultipartStore }>('./s3/s3Store.js'),
     internal<{ PersistenceManager: new (dir: string) => { db: { exec(sql: string): void }; loadSqsAndSns(sqs: unknown, sns: unknown): void; close(): void } }>('./persistence.js'),
     internal<{ FileS3Persistence: new (dir: string) => FileS3PersistenceBase }>('./s3/fileS3Persistence.js'),
+    internal<Pick<MultipartLogDeps, 'S3Error'>>('./common/errors.js'),
+    internal<Pick<MultipartLogDeps, 'computeCompositeChecksum'>>('./s3/checksum.js'),
   ]);
   // Loaded here, not at the top: on a Node without node:sqlite the check above answers first.
   const { DatabaseSync } = await import('node:sqlite');
@@ -150,6 +157,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
     snsStore.persistence = queues;
     for (const queue of sqsStore.allQueues()) queue.persistence = queues;
     s3Store.persistence = objects;
+    logMultipartParts(s3Store, { S3Error, computeCompositeChecksum });
     closers.push(() => queues.close(), () => objects.close());
   }
 

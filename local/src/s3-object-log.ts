@@ -14,6 +14,11 @@
  * reset (a local stand-in keeps no compaction); metadata is the same JSON
  * fauxqs writes. The index commits without an fsync per object (WAL,
  * synchronous=NORMAL): a crash loses nothing, a power cut the last writes.
+ *
+ * Multipart parts go to the segments too (a `parts` index row each, no
+ * files), and the store keeps only their size and ETag in memory
+ * (s3-multipart-log.ts). Completing an upload writes no byte: the object's
+ * index row lists the parts' extents, in order, and a read assembles them.
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +44,16 @@ export interface StoredObject {
   partChecksums?: unknown;
 }
 
+/** fauxqs's multipart part (s3Types.d.ts); `size` is set where the body stays in the log only. */
+export interface StoredPart {
+  partNumber: number;
+  body: Buffer;
+  etag: string;
+  lastModified: Date;
+  checksumValue?: string;
+  size?: number;
+}
+
 /** The methods of fauxqs's FileS3Persistence this class overrides or calls. */
 export interface FileS3PersistenceBase {
   upsertObject(bucket: string, obj: StoredObject): void;
@@ -50,7 +65,24 @@ export interface FileS3PersistenceBase {
   readBody(bucket: string, key: string): Buffer;
   purgeAll(): void;
   loadS3(store: unknown): void;
+  upsertMultipartPart(uploadId: string, part: StoredPart): void;
+  deleteMultipartUpload(uploadId: string): void;
+  completeMultipartUpload(uploadId: string, bucket: string, obj: StoredObject): void;
   close(): void;
+}
+
+/** What the object log adds: multipart uploads completed from their logged parts, without copying a byte. */
+export interface LoggedParts {
+  /** Whether a part's body is in the log (parts written by fauxqs's file layout before are not). */
+  hasLoggedPart(uploadId: string, partNumber: number): boolean;
+  /** A logged part's body (to complete an upload mixing both layouts the fauxqs way). */
+  readPart(uploadId: string, partNumber: number): Buffer;
+  /** Stores `obj` (its body left empty) as the concatenation of the upload's parts `partNumbers`, then forgets the upload. */
+  completeFromParts(uploadId: string, bucket: string, obj: StoredObject, partNumbers: number[]): void;
+}
+
+interface RestoringMultipartStore {
+  multipartUploads: Map<string, { parts: Map<number, StoredPart> }>;
 }
 
 interface RestoringStore {
@@ -87,18 +119,36 @@ export function objectFromMeta(json: string): StoredObject {
 /** A new segment once the current one holds this much. */
 const segmentBytes = 1024 * 1024 * 1024;
 
-interface IndexRow { segment: number; offset: number; length: number; meta: string }
+interface IndexRow { segment: number; offset: number; length: number; meta: string; extents: string | null }
+
+/** Where a piece of a body lies: segment, offset, length. */
+type Extent = [number, number, number];
+
+interface PartRow { upload_id: string; part_number: number; segment: number; offset: number; length: number; meta: string }
+
+/** A part's metadata, as fauxqs's file layout writes it beside the body. */
+function partMeta(part: StoredPart): string {
+  return JSON.stringify({
+    partNumber: part.partNumber,
+    etag: part.etag,
+    lastModified: part.lastModified.toISOString(),
+    ...(part.checksumValue && { checksumValue: part.checksumValue }),
+  });
+}
 
 type Base = new (dir: string) => FileS3PersistenceBase;
 
 /** fauxqs's FileS3Persistence (loaded at run time) with object bodies in segments. */
 export function objectLogPersistence(FileS3Persistence: Base, Database: typeof DatabaseSync): new (dir: string) => FileS3PersistenceBase {
-  return class ObjectLog extends FileS3Persistence {
+  return class ObjectLog extends FileS3Persistence implements LoggedParts {
     private readonly db: DatabaseSync;
     private readonly segmentsDir: string;
     private readonly readers = new Map<number, number>();
     private writer: { id: number; fd: number; size: number };
-    private readonly statements: Record<'find' | 'upsert' | 'remove' | 'removeBucket' | 'removeAll' | 'all' | 'rename', StatementSync>;
+    private readonly statements: Record<
+      'find' | 'upsert' | 'remove' | 'removeBucket' | 'removeAll' | 'all' | 'rename' | 'findPart' | 'upsertPart' | 'removeParts' | 'removeAllParts' | 'allParts',
+      StatementSync
+    >;
 
     constructor(dir: string) {
       super(dir);
@@ -110,14 +160,25 @@ export function objectLogPersistence(FileS3Persistence: Base, Database: typeof D
       this.db.exec(`CREATE TABLE IF NOT EXISTS objects (
         bucket TEXT NOT NULL, key TEXT NOT NULL, segment INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL, meta TEXT NOT NULL,
         PRIMARY KEY (bucket, key)) WITHOUT ROWID`);
+      // Data directories of earlier versions have no extents column: objects were one extent each.
+      const columns = (this.db.prepare('PRAGMA table_info(objects)').all() as { name: string }[]).map((column) => column.name);
+      if (!columns.includes('extents')) this.db.exec('ALTER TABLE objects ADD COLUMN extents TEXT');
+      this.db.exec(`CREATE TABLE IF NOT EXISTS parts (
+        upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, segment INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL, meta TEXT NOT NULL,
+        PRIMARY KEY (upload_id, part_number)) WITHOUT ROWID`);
       this.statements = {
-        find: this.db.prepare('SELECT segment, offset, length, meta FROM objects WHERE bucket = ? AND key = ?'),
-        upsert: this.db.prepare('INSERT OR REPLACE INTO objects (bucket, key, segment, offset, length, meta) VALUES (?, ?, ?, ?, ?, ?)'),
+        find: this.db.prepare('SELECT segment, offset, length, meta, extents FROM objects WHERE bucket = ? AND key = ?'),
+        upsert: this.db.prepare('INSERT OR REPLACE INTO objects (bucket, key, segment, offset, length, meta, extents) VALUES (?, ?, ?, ?, ?, ?, ?)'),
         remove: this.db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
         removeBucket: this.db.prepare('DELETE FROM objects WHERE bucket = ?'),
         removeAll: this.db.prepare('DELETE FROM objects'),
         all: this.db.prepare('SELECT bucket, meta FROM objects'),
         rename: this.db.prepare('UPDATE objects SET key = ?, meta = ? WHERE bucket = ? AND key = ?'),
+        findPart: this.db.prepare('SELECT segment, offset, length FROM parts WHERE upload_id = ? AND part_number = ?'),
+        upsertPart: this.db.prepare('INSERT OR REPLACE INTO parts (upload_id, part_number, segment, offset, length, meta) VALUES (?, ?, ?, ?, ?, ?)'),
+        removeParts: this.db.prepare('DELETE FROM parts WHERE upload_id = ?'),
+        removeAllParts: this.db.prepare('DELETE FROM parts'),
+        allParts: this.db.prepare('SELECT upload_id, part_number, length, meta FROM parts'),
       };
       const last = Math.max(0, ...readdirSync(this.segmentsDir).map((name) => Number(/^(\d+)\.seg$/.exec(name)?.[1] ?? 0)));
       this.writer = this.openSegment(Math.max(last, 1));
@@ -149,22 +210,79 @@ export function objectLogPersistence(FileS3Persistence: Base, Database: typeof D
       return fd;
     }
 
+    /** Reads `length` bytes at `offset` of `segment` into `into` from `at`. */
+    private readExtent([segment, offset, length]: Extent, into: Buffer, at: number): void {
+      const fd = this.reader(segment);
+      for (let read = 0; read < length;) {
+        const n = readSync(fd, into, at + read, length - read, offset + read);
+        if (n === 0) throw new Error(`object body cut short in segment ${segment}`);
+        read += n;
+      }
+    }
+
     override upsertObject(bucket: string, obj: StoredObject): void {
       const { segment, offset } = this.append(obj.body);
-      this.statements.upsert.run(bucket, obj.key, segment, offset, obj.body.length, objectMeta(obj));
+      this.statements.upsert.run(bucket, obj.key, segment, offset, obj.body.length, objectMeta(obj), null);
     }
 
     override readBody(bucket: string, key: string): Buffer {
       const row = this.statements.find.get(bucket, key) as IndexRow | undefined;
       if (!row) return super.readBody(bucket, key);
-      const body = Buffer.allocUnsafe(row.length);
-      const fd = this.reader(row.segment);
-      for (let read = 0; read < row.length;) {
-        const n = readSync(fd, body, read, row.length - read, row.offset + read);
-        if (n === 0) throw new Error(`object body cut short in segment ${row.segment}`);
-        read += n;
+      const extents: Extent[] = row.extents ? (JSON.parse(row.extents) as Extent[]) : [[row.segment, row.offset, row.length]];
+      const body = Buffer.allocUnsafe(extents.reduce((sum, extent) => sum + extent[2], 0));
+      let at = 0;
+      for (const extent of extents) {
+        this.readExtent(extent, body, at);
+        at += extent[2];
       }
       return body;
+    }
+
+    override upsertMultipartPart(uploadId: string, part: StoredPart): void {
+      const { segment, offset } = this.append(part.body);
+      this.statements.upsertPart.run(uploadId, part.partNumber, segment, offset, part.body.length, partMeta(part));
+    }
+
+    hasLoggedPart(uploadId: string, partNumber: number): boolean {
+      return this.statements.findPart.get(uploadId, partNumber) !== undefined;
+    }
+
+    readPart(uploadId: string, partNumber: number): Buffer {
+      const row = this.statements.findPart.get(uploadId, partNumber) as PartRow | undefined;
+      if (!row) throw new Error(`part ${partNumber} of upload ${uploadId} is not in the log`);
+      const body = Buffer.allocUnsafe(row.length);
+      this.readExtent([row.segment, row.offset, row.length], body, 0);
+      return body;
+    }
+
+    completeFromParts(uploadId: string, bucket: string, obj: StoredObject, partNumbers: number[]): void {
+      const extents = partNumbers.map((partNumber): Extent => {
+        const row = this.statements.findPart.get(uploadId, partNumber) as PartRow | undefined;
+        if (!row) throw new Error(`part ${partNumber} of upload ${uploadId} is not in the log`);
+        return [row.segment, row.offset, row.length];
+      });
+      const [first = [this.writer.id, 0, 0]] = extents;
+      this.db.exec('BEGIN');
+      try {
+        this.statements.upsert.run(bucket, obj.key, first[0], first[1], obj.contentLength, objectMeta(obj), JSON.stringify(extents));
+        this.statements.removeParts.run(uploadId);
+        this.db.exec('COMMIT');
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+      super.deleteMultipartUpload(uploadId);
+    }
+
+    override deleteMultipartUpload(uploadId: string): void {
+      this.statements.removeParts.run(uploadId);
+      super.deleteMultipartUpload(uploadId);
+    }
+
+    override completeMultipartUpload(uploadId: string, bucket: string, obj: StoredObject): void {
+      // fauxqs's own path (a body already concatenated): the object is appended whole.
+      this.upsertObject(bucket, obj);
+      this.deleteMultipartUpload(uploadId);
     }
 
     override deleteObject(bucket: string, key: string): void {
@@ -197,13 +315,31 @@ export function objectLogPersistence(FileS3Persistence: Base, Database: typeof D
 
     override purgeAll(): void {
       this.statements.removeAll.run();
+      this.statements.removeAllParts.run();
       super.purgeAll();
     }
 
-    /** Buckets, multipart uploads and objects of fauxqs's layout first, then the index (newer where both know a key). */
+    /**
+     * Buckets, multipart uploads and objects of fauxqs's layout first, then the index (newer where both know a key),
+     * then the logged parts of unfinished uploads: size and ETag only, bodies stay in the log.
+     */
     override loadS3(store: unknown): void {
       super.loadS3(store);
       for (const row of this.statements.all.all() as { bucket: string; meta: string }[]) (store as RestoringStore).restoreObject(row.bucket, objectFromMeta(row.meta));
+      const uploads = (store as RestoringMultipartStore).multipartUploads;
+      for (const row of this.statements.allParts.all() as unknown as PartRow[]) {
+        const upload = uploads.get(row.upload_id);
+        if (!upload) continue;
+        const meta = JSON.parse(row.meta) as { etag: string; lastModified: string; checksumValue?: string };
+        upload.parts.set(row.part_number, {
+          partNumber: row.part_number,
+          body: Buffer.alloc(0),
+          size: row.length,
+          etag: meta.etag,
+          lastModified: new Date(meta.lastModified),
+          ...(meta.checksumValue && { checksumValue: meta.checksumValue }),
+        });
+      }
     }
 
     override close(): void {
