@@ -27,6 +27,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bucketName } from '@medlake/functions/adapters/aws-clients';
 import type { BenchOptions, Phase } from './support/cli';
 import { CliError, orthancIndexes, parseCli, usage } from './support/cli';
 import type { Dataset, ManifestRow } from './support/datasets';
@@ -39,6 +40,8 @@ import type { MedlakeSystem } from './support/medlake';
 import { startMedlake } from './support/medlake';
 import type { UploadFile } from './support/medlake-upload';
 import { metered } from './support/meter';
+import type { CopyCeiling } from './support/s3-copy-ceiling';
+import { measureCopyCeiling } from './support/s3-copy-ceiling';
 import type { OrthancIndex } from './support/orthanc';
 import { benchPackages, ensureDebianPackages, inPrivateNetwork, orthancStudyId, postgresServerVersion, startOrthanc } from './support/orthanc';
 import { writeReport } from './support/result-writer';
@@ -69,6 +72,8 @@ interface SystemUnderTest {
   ingest(files: readonly UploadFile[], expectedTotal: number): Promise<void>;
   /** The study as a zip: total seconds until the last byte was read, and the parts of it. */
   zip(studyUid: string): Promise<{ seconds: number; zipBytes: number; note: string; jobSeconds?: number }>;
+  /** The same S3 reads and writes as the zip, without zipping (medlake: the emulator's ceiling for an export). */
+  copyCeiling?(studyUid: string): Promise<CopyCeiling>;
   refresh(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -108,6 +113,16 @@ function medlakeSystem(m: MedlakeSystem): SystemUnderTest {
         jobSeconds: outcome.jobSeconds,
         note: `POST /api/exports (store) → done in ${outcome.jobSeconds.toFixed(1)} s (${outcome.files} files, zip written to S3 by the export worker), then the download ${outcome.downloadSeconds.toFixed(1)} s; ${(outcome.zipBytes / 1e6).toFixed(0)} MB zip; memory: the export worker process`,
       };
+    },
+    async copyCeiling(studyUid) {
+      const keys = await m.db.query<{ archive_key: string }>('SELECT archive_key FROM instances WHERE study_uid = $1 ORDER BY series_uid, instance_number, sop_uid', [studyUid]);
+      return measureCopyCeiling({
+        endpoint: m.info.endpoints.aws,
+        archiveBucket: bucketName('archive', m.info.env),
+        exportsBucket: bucketName('exports', m.info.env),
+        keys: keys.rows.map((row) => row.archive_key),
+        env: m.info.env,
+      });
     },
     refresh: () => m.refreshTokens(),
     stop: () => m.stop(),
@@ -250,6 +265,19 @@ async function measureSystem(system: SystemUnderTest, ctx: RunContext): Promise<
     }
     if (result.jobSeconds !== undefined) {
       emit({ phase: 'export', workload: 'export job alone (until the zip is complete in S3)', value: ctBytes / 1e6 / result.jobSeconds, unit: 'MB/s', better: 'higher', value2: result.jobSeconds, unit2: 's', note: 'from POST /api/exports until the export reads done (polled every 100 ms)' });
+    }
+    if (system.copyCeiling) {
+      const { result: ceiling, fields: ceilingFields } = await meter(() => (system.copyCeiling as NonNullable<typeof system.copyCeiling>)(system.uid(ctStudy)));
+      emit({
+        phase: 'export',
+        workload: "S3 alone: the export job's GETs and part uploads, no zip (the emulator's ceiling)",
+        value: ctBytes / 1e6 / ceiling.seconds,
+        unit: 'MB/s',
+        better: 'higher',
+        value2: ceiling.seconds,
+        unit2: 's',
+        note: `every archived object GET (${ceiling.readConcurrency} at a time): ${(ceiling.bytes / 1e6 / ceiling.readSeconds).toFixed(0)} MB/s; then as many bytes uploaded in parts (${ceiling.uploadConcurrency} at a time): ${(ceiling.bytes / 1e6 / ceiling.writeSeconds).toFixed(0)} MB/s; from the benchmark process, no zip, hashing or database: what the local S3 allows an export on this machine`,
+      }, ceilingFields);
     }
   }
 

@@ -124,6 +124,9 @@ describe('an export longer than one run', () => {
     // The poller starts new function instances, which take the environment as it is then (as a Lambda's configuration).
     await poller.stop();
     process.env.EXPORT_MAX_RUN_SECONDS = '0.05';
+    // One part at a time: a run then stores about one part before its checkpoint, so the export takes several runs.
+    process.env.EXPORT_UPLOAD_CONCURRENCY = '1';
+    process.env.EXPORT_READ_CONCURRENCY = '2';
     poller = startExportPoller(stack);
     const split = await waitForExport(stack, researcher.idToken, await create({ studies: studyUids }));
     expect(split.state).toBe('done');

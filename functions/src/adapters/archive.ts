@@ -9,6 +9,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { bucketName, s3Client } from './aws-clients';
+import { signPayloadAs } from './payload-hash';
 
 /** Above this, files go up in parts (single PUTs are slower for big objects, and the local emulator caps them at ~11 MiB). */
 const multipartAboveBytes = 8 * 1024 * 1024;
@@ -48,12 +49,7 @@ export class Archive {
       Metadata: { sha256: sha256Hex },
     });
     // The signer hashes the payload unless told its hash: we know it already (one pass over the file less).
-    command.middlewareStack.add((next) => (args) => {
-      const request = args.request as { headers?: Record<string, string> };
-      if (request.headers) request.headers['x-amz-content-sha256'] = sha256Hex;
-      return next(args);
-    }, { step: 'build', name: 'knownPayloadHash' });
-    await this.s3.send(command);
+    await this.s3.send(signPayloadAs(command, sha256Hex));
   }
 }
 

@@ -60,8 +60,8 @@ export function exportSettings(env: NodeJS.ProcessEnv = process.env): ExportSett
     maxItemErrors: integerSetting(env, exportEnv.maxItemErrors, { default: 100, min: 0 }),
     partSizeBytes: integerSetting(env, exportEnv.partSizeBytes, { default: emulated ? emulatorPartSizeBytes : 64 * MiB, min: minPartSizeBytes, max: 5 * GiB }),
     readAheadBytes: integerSetting(env, exportEnv.readAheadBytes, { default: 64 * MiB, min: MiB }),
-    readConcurrency: integerSetting(env, exportEnv.readConcurrency, { default: 8, min: 1, max: 64 }),
-    uploadConcurrency: integerSetting(env, exportEnv.uploadConcurrency, { default: 2, min: 1, max: 16 }),
+    readConcurrency: integerSetting(env, exportEnv.readConcurrency, { default: 32, min: 1, max: 128 }),
+    uploadConcurrency: integerSetting(env, exportEnv.uploadConcurrency, { default: 4, min: 1, max: 16 }),
     checkpointMarginMs: numberSetting(env, exportEnv.checkpointMarginSeconds, { default: 60, min: 0 }) * 1000,
     maxRunMs: maxRunSeconds === undefined ? undefined : maxRunSeconds * 1000,
   };

@@ -9,6 +9,7 @@
  */
 import { UploadPartCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { signPayloadAs, unsignedPayload } from '../adapters/payload-hash';
 
 export interface UploadedPart {
   partNumber: number;
@@ -107,18 +108,17 @@ export class PartUploader {
     this.throwIfFailed();
     const partNumber = this.nextPartNumber++;
     const task = (async () => {
-      const answer = await this.target.s3.send(
-        new UploadPartCommand({
-          Bucket: this.target.bucket,
-          Key: this.target.key,
-          UploadId: this.target.uploadId,
-          PartNumber: partNumber,
-          Body: body,
-          ContentLength: body.length,
-          ChecksumAlgorithm: 'CRC32',
-        }),
-        this.signal ? { abortSignal: this.signal } : {},
-      );
+      const command = new UploadPartCommand({
+        Bucket: this.target.bucket,
+        Key: this.target.key,
+        UploadId: this.target.uploadId,
+        PartNumber: partNumber,
+        Body: body,
+        ContentLength: body.length,
+        ChecksumAlgorithm: 'CRC32',
+      });
+      // The part's CRC-32 travels with it and S3 checks it: the signature need not hash the part again.
+      const answer = await this.target.s3.send(signPayloadAs(command, unsignedPayload), this.signal ? { abortSignal: this.signal } : {});
       if (!answer.ETag) throw new Error(`S3 answered part ${partNumber} without an ETag`);
       if (body.length === this.partSizeBytes && this.spare.length < this.concurrency) this.spare.push(body);
       await this.onUploaded({ partNumber, etag: answer.ETag, checksumCrc32: answer.ChecksumCRC32, sizeBytes: body.length });
