@@ -20,6 +20,8 @@ export interface EmulatorServiceConfig {
   host: string;
   region: string;
   routes: BridgeRoute[];
+  /** Buckets that are SSE-KMS encrypted in AWS (opaque ETags). */
+  kmsBuckets?: string[];
 }
 
 export type EmulatorServiceRequest = { type: 'delivered'; id: number } | { type: 'stop' };
@@ -52,7 +54,7 @@ export async function startAwsEmulatorProcess(options: AwsEmulatorProcessOptions
     throw new LocalStackError('node_too_old', `The S3/SQS emulator needs Node.js 22.5 or later (this is ${process.versions.node}): run it through npm scripts or npx, which use the project's Node 22.`);
   }
   const log = options.log ?? (() => undefined);
-  const config: EmulatorServiceConfig = { ...(options.dir ? { dir: options.dir } : {}), port: options.port, host: options.host, region: options.region, routes: options.routes };
+  const config: EmulatorServiceConfig = { ...(options.dir ? { dir: options.dir } : {}), port: options.port, host: options.host, region: options.region, routes: options.routes, ...(options.kmsBuckets ? { kmsBuckets: options.kmsBuckets } : {}) };
   // node:sqlite's experimental notice would be printed at every start.
   const child: ChildProcess = spawn(process.execPath, typeScriptEntryArgs(serviceFile, ['--disable-warning=ExperimentalWarning']), {
     env: { ...process.env, MEDLAKE_EMULATOR_CONFIG: JSON.stringify(config) },

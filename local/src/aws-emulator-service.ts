@@ -31,6 +31,7 @@ async function main(): Promise<void> {
       port: config.port,
       host: config.host,
       region: config.region,
+      ...(config.kmsBuckets ? { kmsBuckets: config.kmsBuckets } : {}),
       prepare: (parts) => (bridge = attachS3EventBridge(parts, config.routes, log)),
     });
   } catch (error) {

@@ -27,6 +27,8 @@ import { join } from 'node:path';
 import { LocalStackError } from './errors';
 import type { FileS3PersistenceBase } from './s3-object-log';
 import { objectLogPersistence } from './s3-object-log';
+import { kmsEtags } from './s3-kms-etags';
+import type { WritingStore } from './s3-kms-etags';
 import type { MultipartLogDeps, MultipartStore } from './s3-multipart-log';
 import { logMultipartParts } from './s3-multipart-log';
 
@@ -103,6 +105,8 @@ export interface AwsEmulatorOptions {
   region: string;
   /** Called before the server listens (Fastify takes no hooks afterwards). */
   prepare?: (parts: EmulatorParts) => void;
+  /** Buckets that are SSE-KMS encrypted in AWS: their ETags are not MD5s of the data (s3-kms-etags.ts). */
+  kmsBuckets?: readonly string[];
 }
 
 /** fauxqs's request body limit (its Fastify bodyLimit): larger single PUTs get 413. */
@@ -124,7 +128,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
     internal<{ buildApp(options: Record<string, unknown>): EmulatorApp }>('./app.js'),
     internal<{ SqsStore: SqsStoreClass }>('./sqs/sqsStore.js'),
     internal<{ SnsStore: new () => { region?: string; persistence?: unknown } }>('./sns/snsStore.js'),
-    internal<{ S3Store: new () => EmulatedS3Store & MultipartStore }>('./s3/s3Store.js'),
+    internal<{ S3Store: new () => EmulatedS3Store & MultipartStore & WritingStore }>('./s3/s3Store.js'),
     internal<{ PersistenceManager: new (dir: string) => { db: { exec(sql: string): void }; loadSqsAndSns(sqs: unknown, sns: unknown): void; close(): void } }>('./persistence.js'),
     internal<{ FileS3Persistence: new (dir: string) => FileS3PersistenceBase }>('./s3/fileS3Persistence.js'),
     internal<Pick<MultipartLogDeps, 'S3Error'>>('./common/errors.js'),
@@ -138,6 +142,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
   const snsStore = new SnsStore();
   snsStore.region = options.region;
   const s3Store = new S3Store();
+  kmsEtags(s3Store, options.kmsBuckets ?? [], S3Error);
   const closers: (() => void)[] = [];
   if (options.dir) {
     const stateDir = join(options.dir, 'state');

@@ -301,7 +301,8 @@ async function startClaimed(options: LocalStackOptions, dataDir: string, notes: 
     };
     const [databaseResult, emulatorResult, cognitoResult] = await Promise.allSettled([
       startDatabase(options, dataDir, postgresPort, log, stoppers, notes),
-      startAwsEmulatorProcess({ dir: join(dataDir, 'aws'), port: awsPort, host: '127.0.0.1', region, routes, log }).then(stopLater),
+      // Every data bucket is SSE-KMS in AWS (infra/src/storage.ts): ETags as S3 gives them there.
+      startAwsEmulatorProcess({ dir: join(dataDir, 'aws'), port: awsPort, host: '127.0.0.1', region, routes, kmsBuckets: Object.values(bucketNames), log }).then(stopLater),
       startCognitoLocal({ dir: join(dataDir, 'cognito'), port: cognitoPort, logFile: join(dataDir, 'logs', 'cognito-local.log'), onCode, ...(options.fixedConfirmationCode ? { fixedCode: options.fixedConfirmationCode } : {}) }).then(stopLater),
     ]);
     for (const result of [databaseResult, emulatorResult, cognitoResult]) if (result.status === 'rejected') throw result.reason;
