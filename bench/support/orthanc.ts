@@ -12,7 +12,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from './http-client';
 
@@ -100,6 +100,9 @@ async function waitPidExit(pid: number, ms: number): Promise<void> {
 export async function startOrthanc(index: OrthancIndex, workDir: string, log: (line: string) => void): Promise<OrthancServer> {
   if (!inPrivateNetwork()) throw new Error('Orthanc listens on every interface: start it inside the private network namespace (bench/run.ts does)');
   const dir = join(workDir, `orthanc-${index}`);
+  // Each run starts empty: storage, index and PostgreSQL cluster of an earlier run go.
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(join(workDir, 'pg'), { recursive: true, force: true });
   for (const sub of ['config', 'storage', 'index']) mkdirSync(join(dir, sub), { recursive: true });
   const plugins = ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so'];
   let postmasterPid: number | undefined;
