@@ -8,6 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePart10 } from '@medlake/shared/dicom/index';
 import { phiVaultFromEnv } from '@medlake/functions/adapters/phi-vault';
@@ -24,6 +25,7 @@ const fixturesDir = fileURLToPath(new URL('./fixtures/dicom/files/', import.meta
 
 let stack: TestStack;
 let uploader: TestUser;
+let researcher: TestUser;
 const savedEnv = { ...process.env };
 /** Every planted value of every file uploaded by this test file. */
 const planted = new Set<string>();
@@ -69,7 +71,7 @@ function only(status: UploadStatus) {
 beforeAll(async () => {
   process.env.UPLOAD_MULTIPART_THRESHOLD_BYTES = String(10 * MiB);
   stack = await startTestStack();
-  uploader = await stack.createUser({ groups: ['uploader'] });
+  [uploader, researcher] = await Promise.all([stack.createUser({ groups: ['uploader'] }), stack.createUser({ groups: ['researcher'] })]);
 });
 
 afterAll(async () => {
@@ -162,7 +164,7 @@ describe('one DICOM file', () => {
     });
   });
 
-  it.each(readdirSync(fixturesDir).filter((f) => f.endsWith('.dcm')).sort())('accepts the compressed fixture %s with its frames copied untouched', async (name) => {
+  it.each(readdirSync(fixturesDir).filter((f) => f.endsWith('.dcm')).sort())('accepts the compressed fixture %s with its frames copied untouched, and renders it or says why not', async (name) => {
     const source = readFileSync(join(fixturesDir, name));
     const status = await ingestFiles(stack, uploader, [{ name, bytes: source }]);
     expect(only(status), only(status).reason).toMatchObject({ state: 'accepted' });
@@ -172,6 +174,24 @@ describe('one DICOM file', () => {
     const bytes = await archived(row!.archive_key);
     expect(row!.frame_ranges.length).toBe(row!.number_of_frames);
     for (const [offset, length] of row!.frame_ranges) expect(source.indexOf(bytes.subarray(offset, offset + length))).toBeGreaterThan(0);
+    // Study cards and previews: JPEG, JPEG Lossless and RLE frames are decoded and rendered; JPEG-LS and JPEG 2000 answer 406 with the reason.
+    // The fixtures' pixels (0-356, rescaled by -1024) lie below their header's soft-tissue window: the request names one that shows them.
+    const frame = `${stack.url}/dicomweb/studies/${row!.study_uid}/series/${row!.series_uid}/instances/${row!.sop_uid}/frames/${row!.number_of_frames}`;
+    const rendered = await fetch(`${frame}/rendered?window=-850,400`, {
+      headers: { authorization: `Bearer ${researcher.idToken}`, accept: 'image/png' },
+    });
+    const image = Buffer.from(await rendered.arrayBuffer());
+    if (/jpeg-ls|jpeg2000/.test(name)) {
+      expect(rendered.status).toBe(406);
+      expect(image.toString()).toMatch(/cannot be rendered here/);
+    } else {
+      expect(rendered.status, image.toString()).toBe(200);
+      const png = PNG.sync.read(image);
+      expect([png.width, png.height]).toEqual([64, 64]);
+      const greys = new Set<number>();
+      for (let i = 0; i < png.data.length; i += 4) greys.add(png.data[i] as number);
+      expect(greys.size, 'a gradient with a disc, not a blank image').toBeGreaterThan(10);
+    }
   });
 
   it('accepts non-Latin character sets and removes the names written in them', async () => {

@@ -2,9 +2,10 @@
  * WADO-RS rendered resources and thumbnails (PS3.18 §10.4.1.1.3, §10.4.1.1.5)
  * as JPEG (jpeg-js) or PNG (pngjs), for instances, frames and series (a
  * series renders its middle image; a study's thumbnail is its first imaging
- * series'). Only native pixel data is rendered: compressed frames answer 406
- * with the reason (no codec runs server-side). Every image is kept in the
- * archive bucket under derived/ after its first render.
+ * series'). Native pixel data is rendered as stored; JPEG Baseline, JPEG
+ * Lossless and RLE frames are decoded first (decode-frame.ts); JPEG-LS and
+ * JPEG 2000 answer 406 with the reason. Every image is kept in the archive
+ * bucket under derived/ after its first render.
  */
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -16,6 +17,7 @@ import type { HttpResult } from '../http/types';
 import { binary } from '../http/response';
 import { notAcceptable, parseAccept, typeMatches } from './accept';
 import { archiveReader } from './archive-reader';
+import { canDecode, decodeFrame } from './decode-frame';
 import type { DicomJson } from './dicom-json';
 import { readFrames } from './frames';
 import type { PixelModule, RenderOptions } from './render-frame';
@@ -31,6 +33,8 @@ export interface RenderTarget {
   transfer_syntax_uid: string;
   archive_key: string;
   frame_ranges: [number, number][];
+  /** Per frame, its fragments (offset, length) when a compressed frame spans several. */
+  frame_fragments?: [number, number][][] | null;
   attributes: DicomJson;
 }
 
@@ -129,12 +133,12 @@ function cacheKey(target: RenderTarget, frame: number, kind: string, request: Re
   return `derived/studies/${target.study_uid}/series/${target.series_uid}/instances/${target.sop_uid}/${kind}/f${frame}-${v}-${w}.${ext}`;
 }
 
-/** 404 for an instance without pixels or a frame it does not have, 406 for compressed pixel data (no codec runs here). */
+/** 404 for an instance without pixels or a frame it does not have, 406 for compressed pixel data no decoder here reads. */
 function assertRenderable(target: RenderTarget, frame: number): void {
   if (target.frame_ranges.length === 0) throw notFound('no_pixel_data', 'This instance has no image to render.');
   if (frame > target.frame_ranges.length) throw notFound('no_such_frame', `Frame ${frame} does not exist: this instance has ${target.frame_ranges.length}.`);
-  if (!isNative(target.transfer_syntax_uid)) {
-    throw notAcceptable(`This image is stored compressed (${transferSyntaxName(target.transfer_syntax_uid)}); rendering compressed images is not supported. Fetch its frames instead.`);
+  if (!isNative(target.transfer_syntax_uid) && !canDecode(target.transfer_syntax_uid)) {
+    throw notAcceptable(`This image is stored compressed (${transferSyntaxName(target.transfer_syntax_uid)}), which cannot be rendered here. Fetch its frames instead.`);
   }
 }
 
@@ -146,11 +150,13 @@ function assertRenderable(target: RenderTarget, frame: number): void {
 export async function renderStoredFrame(target: RenderTarget, frame: number, wanted: RenderRequest): Promise<Buffer> {
   assertRenderable(target, frame);
   const [pixels] = await readFrames(
-    { studyUid: target.study_uid, seriesUid: target.series_uid, sopUid: target.sop_uid, transferSyntaxUid: target.transfer_syntax_uid, archiveKey: target.archive_key, frameRanges: target.frame_ranges, frameFragments: null },
+    { studyUid: target.study_uid, seriesUid: target.series_uid, sopUid: target.sop_uid, transferSyntaxUid: target.transfer_syntax_uid, archiveKey: target.archive_key, frameRanges: target.frame_ranges, frameFragments: target.frame_fragments ?? null },
     [frame],
   );
   try {
-    return encode(renderFrame(pixels as Buffer, pixelModuleOf(target.attributes, target.transfer_syntax_uid), wanted.options), wanted);
+    const module = pixelModuleOf(target.attributes, target.transfer_syntax_uid);
+    const native = isNative(target.transfer_syntax_uid) ? { pixels: pixels as Buffer, module } : decodeFrame(target.transfer_syntax_uid, pixels as Buffer, module);
+    return encode(renderFrame(native.pixels, native.module, wanted.options), wanted);
   } catch (error) {
     if (error instanceof RenderError) throw notAcceptable(`This image cannot be rendered: ${error.message}`);
     throw error;
@@ -171,7 +177,7 @@ async function renderTarget(request: HttpRequest<unknown>, target: RenderTarget,
   return binary(200, image, wanted.type, { headers });
 }
 
-const targetColumns = 'study_uid, series_uid, sop_uid, transfer_syntax_uid, archive_key, frame_ranges, attributes';
+const targetColumns = 'study_uid, series_uid, sop_uid, transfer_syntax_uid, archive_key, frame_ranges, frame_fragments, attributes';
 
 async function instanceTarget(study: string, series: string, instance: string, db: Queryable): Promise<RenderTarget> {
   const row = (await db.query<RenderTarget>(`SELECT ${targetColumns} FROM instances WHERE sop_uid = $1 AND series_uid = $2 AND study_uid = $3`, [instance, series, study])).rows[0];

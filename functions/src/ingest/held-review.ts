@@ -218,6 +218,7 @@ export async function heldRenderTarget(db: Queryable, sopUid: string): Promise<R
     transfer_syntax_uid: await transferSyntaxOf(row),
     archive_key: row.archive_key,
     frame_ranges: row.frame_ranges ?? [],
+    frame_fragments: row.frame_fragments,
     attributes: row.attributes,
   };
 }
