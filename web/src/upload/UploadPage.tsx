@@ -12,7 +12,7 @@ import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'reac
 import { Link } from 'react-router';
 import { useSession } from '../session/SessionProvider';
 import { can } from '../session/permissions';
-import { pendingResumes } from './browser';
+import { pendingResumes } from './resume-store';
 import type { FileProgress, TransferState } from './engine';
 import type { PickedFile } from './files';
 import { collect, filesFromDataTransfer, filesFromInput } from './files';
@@ -195,8 +195,8 @@ export function UploadPage() {
       </Title>
       {stillResumable.length > 0 && !transferring ? (
         <Alert color="yellow" variant="light" title="Unfinished uploads" icon={<IconAlertTriangle size={18} />}>
-          {stillResumable.length} large {stillResumable.length === 1 ? 'file was' : 'files were'} not finished ({stillResumable.map((r) => r.fingerprint.split('|')[0]).slice(0, 5).join(', ')}
-          {stillResumable.length > 5 ? ', …' : ''}). Drop the same files or folder again: they continue where they stopped.
+          {stillResumable.length} large {stillResumable.length === 1 ? 'file was' : 'files were'} not finished ({stillResumable.map((r) => r.label).slice(0, 5).join('; ')}
+          {stillResumable.length > 5 ? '; …' : ''}). Drop the same files or folder again: they continue where they stopped.
         </Alert>
       ) : null}
       <Dropzone onDrop={onDrop} getFilesFromEvent={filesFromDropEvent} multiple activateOnClick={false} aria-label="Drop DICOM files, folders or zips here" useFsAccessApi={false}>

@@ -1,9 +1,9 @@
 /**
  * The engine's ports in a browser: XMLHttpRequest for PUTs (fetch cannot
  * report upload progress), `navigator.onLine` and the `online` event,
- * localStorage for resumable multipart state, WebCrypto for sha256.
+ * WebCrypto for sha256 (resumable multipart state: resume-store.ts).
  */
-import type { Connectivity, PutRequest, ResumeStore, SavedMultipart, Transport } from './engine';
+import type { Connectivity, PutRequest, Transport } from './engine';
 import { TransferError } from './retry';
 
 /** S3's error code from an XML error body (`<Code>AccessDenied</Code>`). */
@@ -62,44 +62,6 @@ export const browserConnectivity: Connectivity = {
       signal.addEventListener('abort', stop, { once: true });
     }),
 };
-
-/** Saved multipart uploads in localStorage, one key per user (names and sizes only, never file contents). */
-export function localResumeStore(ownerSub: string, storage: Storage = window.localStorage): ResumeStore {
-  const key = `medlake.upload-resume.${ownerSub}`;
-  const read = (): Record<string, SavedMultipart> => {
-    try {
-      return JSON.parse(storage.getItem(key) ?? '{}') as Record<string, SavedMultipart>;
-    } catch {
-      return {};
-    }
-  };
-  const write = (all: Record<string, SavedMultipart>) => {
-    try {
-      if (Object.keys(all).length === 0) storage.removeItem(key);
-      else storage.setItem(key, JSON.stringify(all));
-    } catch {
-      // Storage full or disabled: the upload still works, it just cannot be resumed after a reload.
-    }
-  };
-  return {
-    get: (fingerprint) => read()[fingerprint],
-    put: (saved) => write({ ...read(), [saved.fingerprint]: saved }),
-    remove: (fingerprint) => {
-      const all = read();
-      delete all[fingerprint];
-      write(all);
-    },
-  };
-}
-
-/** Saved multipart uploads not finished, to tell the user which files to give again. */
-export function pendingResumes(ownerSub: string, storage: Storage = window.localStorage): SavedMultipart[] {
-  try {
-    return Object.values(JSON.parse(storage.getItem(`medlake.upload-resume.${ownerSub}`) ?? '{}') as Record<string, SavedMultipart>);
-  } catch {
-    return [];
-  }
-}
 
 export async function sha256Hex(file: Blob): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());

@@ -3,7 +3,8 @@
  * the upload page does not stop the transfers and coming back shows them.
  */
 import { uploadApi } from '../api/uploads';
-import { browserConnectivity, localResumeStore, sha256Hex, xhrTransport } from './browser';
+import { browserConnectivity, sha256Hex, xhrTransport } from './browser';
+import { localResumeStore } from './resume-store';
 import { UploadEngine } from './engine';
 
 let current: { owner: string; engine: UploadEngine } | undefined;
