@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
+import pg from 'pg';
 
 export interface MigrateOptions {
   /** Directory of the SQL files; defaults to functions/migrations next to this module. */
@@ -35,19 +36,28 @@ export async function migrateDatabase(databaseUrl: string, options: MigrateOptio
   const dir = options.dir ?? process.env.MIGRATIONS_DIR ?? defaultMigrationsDir;
   if (!existsSync(dir)) throw new Error(`migrations directory ${dir} does not exist`);
   const quiet = () => undefined;
-  const ran = await runner({
-    databaseUrl,
-    dir,
-    direction: 'up',
-    migrationsTable: 'pgmigrations',
-    count: Infinity,
-    singleTransaction: true,
-    checkOrder: !options.allowOutOfOrder,
-    advisoryLockMode: 'wait',
-    // Only .sql files are migrations; editors' and OS droppings are not.
-    ignorePattern: '(\\..*)|(.*\\.(?!sql$)[^.]+$)',
-    logger: { debug: quiet, info: quiet, warn: (m: string) => options.log?.(`migrations: ${m}`), error: (m: string) => options.log?.(`migrations: ${m}`) },
-  });
-  for (const migration of ran) options.log?.(`applied migration ${migration.name}`);
-  return { applied: ran.map((m) => m.name) };
+  // Our own connection, ended before returning: node-pg-migrate ends the ones it opens without waiting, so a
+  // server stopping right after (tests, a restart) could still reach that connection and fail the process.
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', (error) => options.log?.(`migrations: connection: ${error.message}`));
+  await client.connect();
+  try {
+    const ran = await runner({
+      dbClient: client,
+      dir,
+      direction: 'up',
+      migrationsTable: 'pgmigrations',
+      count: Infinity,
+      singleTransaction: true,
+      checkOrder: !options.allowOutOfOrder,
+      advisoryLockMode: 'wait',
+      // Only .sql files are migrations; editors' and OS droppings are not.
+      ignorePattern: '(\\..*)|(.*\\.(?!sql$)[^.]+$)',
+      logger: { debug: quiet, info: quiet, warn: (m: string) => options.log?.(`migrations: ${m}`), error: (m: string) => options.log?.(`migrations: ${m}`) },
+    });
+    for (const migration of ran) options.log?.(`applied migration ${migration.name}`);
+    return { applied: ran.map((m) => m.name) };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
