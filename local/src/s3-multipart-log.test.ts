@@ -1,45 +1,28 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
   HeadObjectCommand,
-  S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AwsEmulator } from './aws-emulator';
-import { startAwsEmulator } from './aws-emulator';
+import { describe, expect, it } from 'vitest';
+import { useTestEmulator } from './emulator-test-support';
 import type { MultipartStore } from './s3-multipart-log';
 
-const dir = mkdtempSync(join(tmpdir(), 'medlake-multipart-log-'));
 const bucket = 'multipart-log-test';
-let emulator: AwsEmulator | undefined;
-let s3: S3Client;
-
-async function start(): Promise<void> {
-  emulator = await startAwsEmulator({ dir, port: 0, region: 'us-east-1' });
-  s3?.destroy();
-  s3 = new S3Client({ endpoint: emulator.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-}
-
-async function body(key: string, partNumber?: number): Promise<Buffer> {
-  const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(partNumber ? { PartNumber: partNumber } : {}) }));
-  return Buffer.from(await (answer.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-}
+const t = useTestEmulator('multipart-log', [bucket]);
+const body = (key: string, partNumber?: number) => t.body(bucket, key, partNumber);
 
 async function createUpload(key: string): Promise<string> {
-  const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/zip', ChecksumAlgorithm: 'CRC32' }));
+  const created = await t.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/zip', ChecksumAlgorithm: 'CRC32' }));
   return created.UploadId as string;
 }
 
 async function uploadPart(key: string, uploadId: string, partNumber: number, data: Buffer): Promise<{ PartNumber: number; ETag: string; ChecksumCRC32?: string }> {
-  const answer = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: data, ChecksumAlgorithm: 'CRC32' }));
+  const answer = await t.s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: data, ChecksumAlgorithm: 'CRC32' }));
   return { PartNumber: partNumber, ETag: answer.ETag as string, ...(answer.ChecksumCRC32 ? { ChecksumCRC32: answer.ChecksumCRC32 } : {}) };
 }
 
@@ -49,18 +32,7 @@ function multipartEtag(parts: Buffer[]): string {
   return `"${createHash('md5').update(digests).digest('hex')}-${parts.length}"`;
 }
 
-const storeOf = (e: AwsEmulator | undefined) => e?.s3 as unknown as MultipartStore;
-
-beforeAll(async () => {
-  await start();
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  await emulator?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const store = () => t.emulator.s3 as unknown as MultipartStore;
 
 describe('multipart uploads in the object log', () => {
   const mib = 1024 * 1024;
@@ -71,18 +43,18 @@ describe('multipart uploads in the object log', () => {
     const uploadId = await createUpload(key);
     const uploaded = [];
     for (const [i, data] of parts.entries()) uploaded.push(await uploadPart(key, uploadId, i + 1, data));
-    const held = [...(storeOf(emulator).multipartUploads.get(uploadId)?.parts.values() ?? [])];
+    const held = [...(store().multipartUploads.get(uploadId)?.parts.values() ?? [])];
     expect(held.map((part) => [part.body.length, part.size])).toEqual(parts.map((data) => [0, data.length]));
-    expect(existsSync(join(dir, 's3', 'multipart', uploadId, 'parts')) ? readdirSync(join(dir, 's3', 'multipart', uploadId, 'parts')) : []).toEqual([]);
+    expect(existsSync(join(t.dir, 's3', 'multipart', uploadId, 'parts')) ? readdirSync(join(t.dir, 's3', 'multipart', uploadId, 'parts')) : []).toEqual([]);
 
-    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: uploaded } }));
+    const done = await t.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: uploaded } }));
     expect(done.ETag).toBe(multipartEtag(parts));
     expect(done.ChecksumCRC32).toMatch(/-3$/);
     expect(await body(key)).toEqual(Buffer.concat(parts));
     expect(await body(key, 2)).toEqual(parts[1]);
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const head = await t.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     expect(head).toMatchObject({ ContentLength: parts.reduce((sum, data) => sum + data.length, 0), ContentType: 'application/zip', ETag: multipartEtag(parts) });
-    expect(existsSync(join(dir, 's3', 'multipart', uploadId))).toBe(false);
+    expect(existsSync(join(t.dir, 's3', 'multipart', uploadId))).toBe(false);
   });
 
   it('answers S3 errors: a wrong ETag is InvalidPart, a small middle part EntityTooSmall, parts out of order InvalidPartOrder', async () => {
@@ -91,11 +63,11 @@ describe('multipart uploads in the object log', () => {
     const first = await uploadPart(key, uploadId, 1, Buffer.from('too small to be a middle part'));
     const second = await uploadPart(key, uploadId, 2, parts[2] as Buffer);
     const complete = (list: { PartNumber: number; ETag: string }[]) =>
-      s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: list } }));
+      t.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: list } }));
     await expect(complete([{ ...first, ETag: '"0123456789abcdef0123456789abcdef"' }])).rejects.toMatchObject({ name: 'InvalidPart' });
     await expect(complete([first, second])).rejects.toMatchObject({ name: 'EntityTooSmall' });
     await expect(complete([second, first])).rejects.toMatchObject({ name: 'InvalidPartOrder' });
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    await t.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
     await expect(complete([first])).rejects.toMatchObject({ name: 'NoSuchUpload' });
   });
 
@@ -103,13 +75,11 @@ describe('multipart uploads in the object log', () => {
     const key = 'exports/resumed.zip';
     const uploadId = await createUpload(key);
     const uploaded = [await uploadPart(key, uploadId, 1, parts[0] as Buffer)];
-    await emulator?.stop();
-    await start();
+    await t.restart();
     uploaded.push(await uploadPart(key, uploadId, 2, parts[1] as Buffer), await uploadPart(key, uploadId, 3, parts[2] as Buffer));
-    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: uploaded } }));
+    const done = await t.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: uploaded } }));
     expect(done.ETag).toBe(multipartEtag(parts));
-    await emulator?.stop();
-    await start();
+    await t.restart();
     expect(await body(key)).toEqual(Buffer.concat(parts));
     expect(await body('exports/a.zip')).toEqual(Buffer.concat(parts));
   });
