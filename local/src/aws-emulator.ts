@@ -4,7 +4,7 @@
  * network interface, PHI included) and hide the stores the S3 → SQS event
  * bridge hooks into. Same assembly as fauxqs's own startFauxqs: stores, SQLite
  * persistence for queues and messages, fauxqs's file persistence for buckets
- * and multipart parts under <dir>/s3, then `buildApp` — listening on
+ * and multipart uploads under <dir>/s3 (bodies in the object log), then `buildApp` — listening on
  * 127.0.0.1 only. Two changes of speed, not of behaviour: the queue database commits without an
  * fsync per message (WAL with synchronous=NORMAL), and object bodies are
  * appended to segment files with an index instead of two new files per

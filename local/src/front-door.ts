@@ -165,7 +165,8 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
  * names of uploaded files (which often name the patient).
  */
 export function loggedPath(url: string, s3Prefix: string | undefined): string {
-  const path = url.split('?')[0] ?? '/';
+  // Normalised as routing sees it: `/api/../s3/…` is an S3 request and logged as one.
+  const path = new URL(url, 'http://front-door').pathname;
   if (!s3Prefix || (path !== s3Prefix && !path.startsWith(`${s3Prefix}/`))) return path;
   const bucket = path.slice(s3Prefix.length + 1).split('/')[0];
   return bucket ? `${s3Prefix}/${bucket}/…` : path;

@@ -45,7 +45,9 @@ describe('multipart uploads in the object log', () => {
     for (const [i, data] of parts.entries()) uploaded.push(await uploadPart(key, uploadId, i + 1, data));
     const held = [...(store().multipartUploads.get(uploadId)?.parts.values() ?? [])];
     expect(held.map((part) => [part.body.length, part.size])).toEqual(parts.map((data) => [0, data.length]));
-    expect(existsSync(join(t.dir, 's3', 'multipart', uploadId, 'parts')) ? readdirSync(join(t.dir, 's3', 'multipart', uploadId, 'parts')) : []).toEqual([]);
+    // fauxqs's own layout would hold <part>.data files here; the upload's folder keeps only its .upload.json.
+    expect(readdirSync(join(t.dir, 's3', '_multipart', uploadId, 'parts'))).toEqual([]);
+    expect(existsSync(join(t.dir, 's3', '_multipart', uploadId, '.upload.json'))).toBe(true);
 
     const done = await t.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: uploaded } }));
     expect(done.ETag).toBe(multipartEtag(parts));
@@ -54,7 +56,7 @@ describe('multipart uploads in the object log', () => {
     expect(await body(key, 2)).toEqual(parts[1]);
     const head = await t.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     expect(head).toMatchObject({ ContentLength: parts.reduce((sum, data) => sum + data.length, 0), ContentType: 'application/zip', ETag: multipartEtag(parts) });
-    expect(existsSync(join(t.dir, 's3', 'multipart', uploadId))).toBe(false);
+    expect(existsSync(join(t.dir, 's3', '_multipart', uploadId))).toBe(false);
   });
 
   it('answers S3 errors: a wrong ETag is InvalidPart, a small middle part EntityTooSmall, parts out of order InvalidPartOrder', async () => {

@@ -85,10 +85,13 @@ export function logMultipartParts(store: MultipartStore, deps: MultipartLogDeps)
   store.completeMultipartUpload = (uploadId, partSpecs) => {
     const upload = store.multipartUploads.get(uploadId);
     if (!upload) return complete(uploadId, partSpecs);
-    const logged = partSpecs.every((spec) => log.hasLoggedPart(uploadId, spec.partNumber));
-    if (!logged) {
-      // Some parts in fauxqs's file layout (written before): bodies back in memory, fauxqs completes.
-      for (const part of upload.parts.values()) if (part.size !== undefined && log.hasLoggedPart(uploadId, part.partNumber)) part.body = log.readPart(uploadId, part.partNumber);
+    // A part with a body in memory was written by fauxqs's file layout (data directories of earlier versions): fauxqs completes.
+    const fromFiles = partSpecs.some((spec) => {
+      const part = upload.parts.get(spec.partNumber);
+      return part !== undefined && part.size === undefined;
+    });
+    if (fromFiles) {
+      for (const part of upload.parts.values()) if (part.size !== undefined) part.body = log.readPart(uploadId, part.partNumber);
       return complete(uploadId, partSpecs);
     }
     const objects = store.buckets.get(upload.bucket);

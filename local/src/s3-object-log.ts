@@ -67,14 +67,12 @@ export interface FileS3PersistenceBase {
   loadS3(store: unknown): void;
   upsertMultipartPart(uploadId: string, part: StoredPart): void;
   deleteMultipartUpload(uploadId: string): void;
-  completeMultipartUpload(uploadId: string, bucket: string, obj: StoredObject): void;
+  deleteAllMultipartUploads(): void;
   close(): void;
 }
 
 /** What the object log adds: multipart uploads completed from their logged parts, without copying a byte. */
 export interface LoggedParts {
-  /** Whether a part's body is in the log (parts written by fauxqs's file layout before are not). */
-  hasLoggedPart(uploadId: string, partNumber: number): boolean;
   /** A logged part's body (to complete an upload mixing both layouts the fauxqs way). */
   readPart(uploadId: string, partNumber: number): Buffer;
   /** Stores `obj` (its body left empty) as the concatenation of the upload's parts `partNumbers`, then forgets the upload. */
@@ -243,10 +241,6 @@ export function objectLogPersistence(FileS3Persistence: Base, Database: typeof D
       this.statements.upsertPart.run(uploadId, part.partNumber, segment, offset, part.body.length, partMeta(part));
     }
 
-    hasLoggedPart(uploadId: string, partNumber: number): boolean {
-      return this.statements.findPart.get(uploadId, partNumber) !== undefined;
-    }
-
     readPart(uploadId: string, partNumber: number): Buffer {
       const row = this.statements.findPart.get(uploadId, partNumber) as PartRow | undefined;
       if (!row) throw new Error(`part ${partNumber} of upload ${uploadId} is not in the log`);
@@ -279,10 +273,9 @@ export function objectLogPersistence(FileS3Persistence: Base, Database: typeof D
       super.deleteMultipartUpload(uploadId);
     }
 
-    override completeMultipartUpload(uploadId: string, bucket: string, obj: StoredObject): void {
-      // fauxqs's own path (a body already concatenated): the object is appended whole.
-      this.upsertObject(bucket, obj);
-      this.deleteMultipartUpload(uploadId);
+    override deleteAllMultipartUploads(): void {
+      this.statements.removeAllParts.run();
+      super.deleteAllMultipartUploads();
     }
 
     override deleteObject(bucket: string, key: string): void {
@@ -293,9 +286,12 @@ export function objectLogPersistence(FileS3Persistence: Base, Database: typeof D
 
     override renameObject(bucket: string, sourceKey: string, destKey: string): void {
       const row = this.statements.find.get(bucket, sourceKey) as IndexRow | undefined;
-      if (!row) return super.renameObject(bucket, sourceKey, destKey);
+      // Whatever held the destination before goes (the index wins over files when both know a key).
       this.statements.remove.run(bucket, destKey);
+      if (!row) return super.renameObject(bucket, sourceKey, destKey);
       this.statements.rename.run(destKey, JSON.stringify({ ...(JSON.parse(row.meta) as object), key: destKey }), bucket, sourceKey);
+      // Files of the source in the earlier layout would otherwise come back under its old key after a restart.
+      super.deleteObject(bucket, sourceKey);
     }
 
     override deleteObjectsByBucket(bucket: string): void {
@@ -315,7 +311,7 @@ export function objectLogPersistence(FileS3Persistence: Base, Database: typeof D
 
     override purgeAll(): void {
       this.statements.removeAll.run();
-      this.statements.removeAllParts.run();
+      // fauxqs's purgeAll calls deleteAllMultipartUploads (above), which drops the parts.
       super.purgeAll();
     }
 

@@ -81,7 +81,7 @@ export interface LocalStackOptions {
   /**
    * Batches a queue's handler runs at once at most (Lambda's MaximumConcurrency), each in a function
    * instance of its own. Default: MEDLAKE_QUEUE_CONCURRENCY ("ingest=2,export=1"), else the ingest
-   * queue one per core but one (at least 1, at most 4), the others 1.
+   * queue one per core (at most 4), the others 1.
    */
   queueConcurrency?: Partial<Record<QueueId, number>>;
   /** The first admin; default: MEDLAKE_ADMIN_EMAIL/MEDLAKE_ADMIN_PASSWORD, else generated once and kept in dataDir. */
