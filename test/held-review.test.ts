@@ -189,7 +189,7 @@ describe('held for review', () => {
   it('a discarded image is never indexed, its file is kept, the upload says why, and it cannot be released', async () => {
     const status = await ingestFiles(stack, uploader, [{ name: 'report page.dcm', bytes: capture(2) }]);
     const [item] = await heldOfUpload(status.uploadId);
-    const res = await decide(item!.sopInstanceUID, 'discard', 'The page shows the patient name in its header.');
+    const res = await decide(item!.sopInstanceUID, 'discard', 'The page shows the patient name in its header; asked 555-867-5309 on 2021-03-15.');
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ state: 'discarded', outcome: 'discarded', decidedBy: admin.email });
     expect(only(await uploadStatus(stack, uploader, status.uploadId))).toMatchObject({ state: 'rejected', reason: expect.stringContaining('Discarded after review'), instances: { rejected: 1, held: 0 } });
@@ -208,8 +208,11 @@ describe('held for review', () => {
     const { rows: [held] } = await stack.db.query<{ archive_key: string }>('SELECT archive_key FROM held_instances WHERE sop_uid = $1', [item!.sopInstanceUID]);
     await stack.s3.send(new HeadObjectCommand({ Bucket: stack.buckets.archive, Key: held!.archive_key }));
     expect(await auditRows('held.discard', item!.sopInstanceUID)).toEqual([
-      { actor_sub: admin.username, outcome: 'ok', details: expect.objectContaining({ reason: 'The page shows the patient name in its header.', uploadId: status.uploadId }) },
+      // Reasons are free text: scrubbed by the pattern rules before they are stored, audited or shown.
+      { actor_sub: admin.username, outcome: 'ok', details: expect.objectContaining({ reason: 'The page shows the patient name in its header; asked [PHONE] on [DATE].', uploadId: status.uploadId }) },
     ]);
+    const { rows: [decided] } = await stack.db.query<{ decision_reason: string }>('SELECT decision_reason FROM held_instances WHERE sop_uid = $1', [item!.sopInstanceUID]);
+    expect(decided?.decision_reason).toBe('The page shows the patient name in its header; asked [PHONE] on [DATE].');
     expect(await auditRows('held.release', item!.sopInstanceUID)).toEqual([]);
 
     // The list by state.

@@ -5,6 +5,7 @@
  * (functions/src/ingest/held-review.ts does the work).
  */
 import { z } from 'zod';
+import { scrubFreeText } from '@medlake/shared/reports/scrub-free-text';
 import { databasePool } from '../adapters/database';
 import type { HeldDecision, HeldQuery } from '../ingest/held-review';
 import { discardHeld, heldRenderTarget, heldStates, heldView, listHeld, releaseHeld } from '../ingest/held-review';
@@ -35,7 +36,9 @@ function decisionOf(request: HttpRequest<{ reason: string }>, action: 'held.rele
   const actorName = principal.email ?? principal.username;
   return {
     decidedBy: actorName,
-    reason: request.body.reason,
+    // Stored, audited and shown to other administrators: scrubbed like other free text (the pattern rules: a held
+    // image may belong to no indexed study whose identifiers could be used).
+    reason: scrubFreeText(request.body.reason).text,
     audit: { actorSub: principal.sub, actorName, action, sourceIp: request.sourceIp, correlationId: request.correlationId },
   };
 }

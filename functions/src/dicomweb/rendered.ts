@@ -133,11 +133,16 @@ function cacheKey(target: RenderTarget, frame: number, kind: string, request: Re
   return `derived/studies/${target.study_uid}/series/${target.series_uid}/instances/${target.sop_uid}/${kind}/f${frame}-${v}-${w}.${ext}`;
 }
 
+/** Whether frames stored in this transfer syntax can be rendered: native, or decoded here. */
+export function canRender(transferSyntaxUid: string): boolean {
+  return isNative(transferSyntaxUid) || canDecode(transferSyntaxUid);
+}
+
 /** 404 for an instance without pixels or a frame it does not have, 406 for compressed pixel data no decoder here reads. */
 function assertRenderable(target: RenderTarget, frame: number): void {
   if (target.frame_ranges.length === 0) throw notFound('no_pixel_data', 'This instance has no image to render.');
   if (frame > target.frame_ranges.length) throw notFound('no_such_frame', `Frame ${frame} does not exist: this instance has ${target.frame_ranges.length}.`);
-  if (!isNative(target.transfer_syntax_uid) && !canDecode(target.transfer_syntax_uid)) {
+  if (!canRender(target.transfer_syntax_uid)) {
     throw notAcceptable(`This image is stored compressed (${transferSyntaxName(target.transfer_syntax_uid)}), which cannot be rendered here. Fetch its frames instead.`);
   }
 }

@@ -29,8 +29,8 @@ import { HeldReviewConflict } from '../adapters/index-writer';
 import { applyHeldReview } from '../adapters/upload-records';
 import { archiveReader } from '../dicomweb/archive-reader';
 import type { DicomJson } from '../dicomweb/dicom-json';
+import { canRender } from '../dicomweb/rendered';
 import type { RenderTarget } from '../dicomweb/rendered';
-import { isNative } from '../dicomweb/transfer-syntax';
 import { conflict, notFound } from '../http/errors';
 import type { IngestContext } from './ingest-context';
 import { instanceToIndex } from './store-instance';
@@ -119,7 +119,7 @@ function attributesOf(row: HeldRow): HeldAttributes {
 
 export function heldView(row: HeldRow): HeldView {
   const frames = row.frame_ranges?.length ?? 0;
-  const renderable = frames > 0 && (row.transfer_syntax_uid === null || isNative(row.transfer_syntax_uid));
+  const renderable = frames > 0 && (row.transfer_syntax_uid === null || canRender(row.transfer_syntax_uid));
   return {
     sopInstanceUID: row.sop_uid,
     studyInstanceUID: row.study_uid,

@@ -52,6 +52,8 @@ export function ReidentifyButton({ kind, id }: { kind: 'study' | 'patient'; id: 
   const [reason, setReason] = useState('');
   const reveal = useMutation<StudyReidentification | PatientReidentification>({
     mutationFn: () => (kind === 'study' ? reidentifyStudy(id, reason) : reidentifyPatient(id, reason)),
+    // The original identifiers must not outlive the dialog in React Query's mutation cache.
+    gcTime: 0,
   });
   const close = () => {
     setOpen(false);
