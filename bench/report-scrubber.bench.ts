@@ -20,7 +20,7 @@ import { ReportStore } from '../functions/src/reports/report-store';
 import type { CorpusReport } from '../test/fixtures/reports/corpus';
 import { corpus, plainReport } from '../test/fixtures/reports/corpus';
 import { holdout } from '../test/fixtures/reports/holdout';
-import { startReportsDatabase } from '../test/reports-database';
+import { startTestDatabase } from '../test/support/test-database';
 
 interface Score { planted: number; caught: number; spans: number; falsePositives: number; missed: string[]; byKind: Map<PhiKind, { planted: number; caught: number }> }
 
@@ -80,7 +80,7 @@ console.log(`scrub speed: ${((performance.now() - started) / (rounds * corpus.le
 
 console.log('\n## Search');
 const copies = Number(process.argv[2] ?? 100);
-const db = await startReportsDatabase();
+const db = await startTestDatabase();
 try {
   const q = (text: string, values: unknown[] = []) => db.pool.query(text, values);
   // Scrubbed corpus texts in the index, as the pipeline stores them.

@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import yazl from 'yazl';
 import { buildPart10, el } from './fixtures/dicom/build-dicom';
+import { ctImageStorage } from './fixtures/dicom/phi-instance';
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 export const cliEntry = fileURLToPath(new URL('../gateway/bin/medlake.js', import.meta.url));
@@ -24,7 +25,6 @@ export const cliEntry = fileURLToPath(new URL('../gateway/bin/medlake.js', impor
 // ---------------------------------------------------------------------------
 // DICOM
 
-export const ctImageStorage = '1.2.840.10008.5.1.4.1.1.2';
 export const explicitVrLittleEndian = '1.2.840.10008.1.2.1';
 
 export interface InstanceSpec {

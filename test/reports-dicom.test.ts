@@ -13,8 +13,8 @@ import { ReportStore } from '@medlake/functions/reports/report-store';
 import { comprehensiveSr, minimalPdf, pdfInstance, textSr } from './fixtures/reports/dicom-reports';
 import type { ReportHeader } from './fixtures/reports/dicom-reports';
 import { indexStudy, reportTestContext } from './fixtures/reports/lake';
-import type { ReportsDatabase } from './reports-database';
-import { startReportsDatabase } from './reports-database';
+import type { TestDatabase } from './support/test-database';
+import { startTestDatabase } from './support/test-database';
 
 const h: ReportHeader = {
   patientName: 'Lefèvre^Hélène', patientId: '55012345', issuer: 'HOSP-SR', birthDate: '19610214', accession: 'SR7788', studyDate: '20220310',
@@ -54,12 +54,12 @@ describe('reading reports from original DICOM', () => {
 });
 
 describe('DICOM reports into the lake', () => {
-  let database: ReportsDatabase;
+  let database: TestDatabase;
   let ctx: ReportContext;
   let store: ReportStore;
 
   beforeAll(async () => {
-    database = await startReportsDatabase();
+    database = await startTestDatabase();
     ctx = reportTestContext(database.pool);
     store = new ReportStore(database.pool);
   });

@@ -17,10 +17,10 @@ import type { CorpusReport } from './fixtures/reports/corpus';
 import { corpus, plainReport } from './fixtures/reports/corpus';
 import type { IndexedStudy } from './fixtures/reports/lake';
 import { indexStudy, reportTestContext } from './fixtures/reports/lake';
-import type { ReportsDatabase } from './reports-database';
-import { startReportsDatabase } from './reports-database';
+import type { TestDatabase } from './support/test-database';
+import { startTestDatabase } from './support/test-database';
 
-let database: ReportsDatabase;
+let database: TestDatabase;
 let ctx: ReportContext;
 let store: ReportStore;
 /** Corpus report id → the study UID it was indexed under (the first, when indexed twice). */
@@ -33,7 +33,7 @@ async function indexCorpusStudy(r: CorpusReport, study = r.study): Promise<Index
 }
 
 beforeAll(async () => {
-  database = await startReportsDatabase();
+  database = await startTestDatabase();
   ctx = reportTestContext(database.pool);
   store = new ReportStore(database.pool);
 });

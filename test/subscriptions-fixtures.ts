@@ -6,13 +6,12 @@
  */
 import type { ElementSpec } from './fixtures/dicom/build-dicom';
 import { el } from './fixtures/dicom/build-dicom';
-import { phiInstance, phiPart10 } from './fixtures/dicom/phi-instance';
+import { ctImageStorage, phiInstance, phiPart10 } from './fixtures/dicom/phi-instance';
 import type { UploadStatus } from './ingest-support';
 import { ingestFiles } from './ingest-support';
 import type { TestStack, TestUser } from './support/local-stack';
 
 const mrImageStorage = '1.2.840.10008.5.1.4.1.1.4';
-const ctImageStorage = '1.2.840.10008.5.1.4.1.1.2';
 
 export interface StudySpec {
   /** A number unique within the test file: UIDs, patient ID and name derive from it. */

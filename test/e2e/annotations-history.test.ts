@@ -17,7 +17,7 @@ import { ohifMeasurementReport, stowBody } from '../fixtures/annotations/ohif-me
 import { generateDicom, uploadAndIngest } from '../fixtures/dicomweb/lake';
 import type { TestStack, TestUser } from '../support/local-stack';
 import { startTestStack } from '../support/local-stack';
-import { collectPageErrors, ensureWebBuild, launchChromium, snapshot } from './support/browser';
+import { collectPageErrors, ensureWebBuild, launchChromium, signInAs, snapshot } from './support/browser';
 import { drawLength, viewerFrame as ohifFrame } from './support/ohif';
 import { pixelStats } from './support/pixels';
 
@@ -102,10 +102,7 @@ describe('annotation history with the viewer, in Chromium', () => {
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     pageErrors = collectPageErrors(page);
-    await page.goto(`${stack.url}/sign-in?email=${encodeURIComponent(annotator.email)}`);
-    await page.getByRole('textbox', { name: 'Password' }).fill(annotator.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/studies/);
+    await signInAs(page, stack.url, annotator);
   });
 
   afterAll(async () => {

@@ -13,7 +13,7 @@ import yauzl from 'yauzl';
 import { generateDicom, uploadAndIngest } from '../fixtures/dicomweb/lake';
 import type { TestStack, TestUser } from '../support/local-stack';
 import { startTestStack } from '../support/local-stack';
-import { ensureWebBuild, launchChromium, snapshot } from './support/browser';
+import { ensureWebBuild, launchChromium, signInAs, snapshot } from './support/browser';
 
 let stack: TestStack;
 let browser: Browser;
@@ -57,11 +57,7 @@ describe('exports, in Chromium', () => {
   });
 
   it('a researcher exports the studies a filter selects and downloads the zip', { timeout: 120_000 }, async () => {
-    await page.goto(`${stack.url}/sign-in?email=${encodeURIComponent(researcher.email)}`);
-    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await page.getByRole('textbox', { name: 'Password' }).fill(researcher.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/studies$/);
+    await signInAs(page, stack.url, researcher);
     const nav = page.getByRole('navigation', { name: 'Main', exact: true });
     await expect.poll(() => nav.getByRole('link').allTextContents()).toEqual(['Studies', 'Exports', 'Subscriptions']);
 

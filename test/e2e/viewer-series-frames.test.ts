@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadFiles, uploadStatus } from '../ingest-support';
 import type { TestStack, TestUser } from '../support/local-stack';
 import { startTestStack } from '../support/local-stack';
-import { collectPageErrors, ensureWebBuild, launchChromium, snapshot } from './support/browser';
+import { collectPageErrors, ensureWebBuild, launchChromium, signInAs, snapshot } from './support/browser';
 import { viewerFrame } from './support/ohif';
 import type { SeriesSpec } from './support/series-study';
 import { buildSeriesStudy, defaultSeries } from './support/series-study';
@@ -187,10 +187,7 @@ describe('OHIF shows every series of a study and scrolls through all their frame
     page.on('requestfailed', (request) => {
       if (framePath.test(new URL(request.url()).pathname)) failedFrameRequests.push(`${request.url()}: ${request.failure()?.errorText ?? '?'}`);
     });
-    await page.goto(`${stack.url}/sign-in?email=${encodeURIComponent(reader.email)}`);
-    await page.getByRole('textbox', { name: 'Password' }).fill(reader.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/studies/);
+    await signInAs(page, stack.url, reader);
   });
 
   afterAll(async () => {

@@ -22,7 +22,9 @@ const stateColors: Record<ExportState, string> = { queued: 'gray', running: 'blu
 
 function selectionText(record: ExportRecord): string {
   const parts: string[] = [];
-  if (record.selection.filterQuery !== null) parts.push(record.selection.filterQuery ? decodeURIComponent(record.selection.filterQuery.replace(/\+/g, ' ')).replace(/&/g, ', ') : 'every study');
+  const filter = record.selection.filterQuery;
+  // URLSearchParams decodes each value on its own: a stray % cannot throw, an encoded & stays inside its value.
+  if (filter !== null) parts.push(filter ? [...new URLSearchParams(filter)].map(([name, value]) => `${name}=${value}`).join(', ') : 'every study');
   const listed = record.selection.studyCount ?? record.selection.studies?.length ?? 0;
   if (listed) parts.push(`${listed} listed ${listed === 1 ? 'study' : 'studies'}`);
   return parts.join(' + ') || '–';
