@@ -19,6 +19,7 @@ import {
 import { signPayloadAs, unsignedPayload } from '@medlake/functions/adapters/payload-hash';
 import { exportSettings } from '@medlake/functions/export/export-settings';
 import { localCredentials, region } from '@medlake/local/stack';
+import { runParallel } from './http-client';
 
 export interface CopyCeilingInput {
   endpoint: string;
@@ -39,18 +40,6 @@ export interface CopyCeiling {
   uploadConcurrency: number;
 }
 
-/** Runs `work` over `items` with at most `concurrency` at a time. */
-async function eachLimited<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
-}
-
 export async function measureCopyCeiling(input: CopyCeilingInput): Promise<CopyCeiling> {
   const settings = exportSettings({ ...input.env });
   const s3 = new S3Client({ endpoint: input.endpoint, region, credentials: localCredentials, forcePathStyle: true });
@@ -60,7 +49,7 @@ export async function measureCopyCeiling(input: CopyCeilingInput): Promise<CopyC
     // The reads: every object, bytes drained and counted.
     let bytes = 0;
     const t0 = performance.now();
-    await eachLimited(input.keys, settings.readConcurrency, async (objectKey) => {
+    await runParallel(input.keys, settings.readConcurrency, async (objectKey) => {
       const answer = await s3.send(new GetObjectCommand({ Bucket: input.archiveBucket, Key: objectKey }));
       for await (const chunk of answer.Body as AsyncIterable<Uint8Array>) bytes += chunk.length;
     });
@@ -73,7 +62,7 @@ export async function measureCopyCeiling(input: CopyCeilingInput): Promise<CopyC
     const sizes = Array.from({ length: Math.ceil(bytes / partSize) }, (_, i) => Math.min(partSize, bytes - i * partSize));
     const buffer = Buffer.alloc(partSize, 0x5a);
     const parts: { PartNumber: number; ETag: string; ChecksumCRC32?: string }[] = [];
-    await eachLimited(sizes, settings.uploadConcurrency, async (size, i) => {
+    await runParallel(sizes.map((size, i) => ({ size, i })), settings.uploadConcurrency, async ({ size, i }) => {
       const body = buffer.subarray(0, size);
       const command = new UploadPartCommand({ Bucket: input.exportsBucket, Key: key, UploadId: uploadId, PartNumber: i + 1, Body: body, ContentLength: size, ChecksumAlgorithm: 'CRC32' });
       const answer = await s3.send(signPayloadAs(command, unsignedPayload));

@@ -159,7 +159,7 @@ export class Processing extends Construct {
     );
     if (granted.policyDependable) rule.node.addDependency(granted.policyDependable);
     dataKey.addToResourcePolicy(
-      new iam.PolicyStatement({ principals: [eventBridge], actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: ['*'], conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+      new iam.PolicyStatement({ principals: [eventBridge], actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: ['*'], conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnEquals: { 'aws:SourceArn': ruleArn } } }),
     );
     return rule;
   }

@@ -21,6 +21,7 @@ import { HttpError, badRequest, notFound } from '../http/errors';
 import type { HttpRequest, Route } from '../http/router';
 import { requirePrincipal, route } from '../http/router';
 import { binary, json, noContent } from '../http/response';
+import { uuidPattern } from './listing';
 
 /** How long a viewer selection lasts unless the request says otherwise: long enough to open the viewer. */
 export const defaultSelectionSeconds = 15 * 60;
@@ -28,7 +29,6 @@ export const maxSelectionSeconds = 12 * 60 * 60;
 export const maxMeasurementsPerVersion = 2000;
 
 const uidPattern = /^[0-9.]{1,64}$/;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const store = (): AnnotationStore => annotationStore();
 

@@ -29,11 +29,9 @@ import { HttpError, badRequest, conflict, notFound } from '../http/errors';
 import type { HttpRequest, Route } from '../http/router';
 import { requirePrincipal, route } from '../http/router';
 import { json } from '../http/response';
-import { isAdmin, ownedItemsPage, uuidPattern } from './listing';
+import { isAdmin, ownedItemsPage, uidPattern, uuidPattern } from './listing';
 
 const records = () => new ExportRecords(databasePool());
-
-const uidPattern = /^[0-9]+(\.[0-9]+)*$/;
 
 const optionsSchema = z.strictObject({
   reports: z.boolean().optional(),

@@ -17,9 +17,8 @@ import { requirePrincipal, route } from '../http/router';
 import { parseAccept } from '../dicomweb/accept';
 import { renderRequestOf, renderStoredFrame } from '../dicomweb/rendered';
 import { auditStudyAccess } from '../dicomweb/study-access';
-import { decodePageCursor, pageLimit, pageOf, uuidPattern } from './listing';
+import { decodePageCursor, pageLimit, pageOf, uidPattern, uuidPattern } from './listing';
 
-const uidPattern = /^[0-9]+(\.[0-9]+)*$/;
 
 const decisionBody = z.strictObject({
   reason: z.string().trim().min(10, 'say why, in at least 10 characters (no patient names)').max(1000, 'at most 1000 characters'),

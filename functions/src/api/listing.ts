@@ -10,6 +10,8 @@ import type { HttpRequest } from '../http/router';
 import { requirePrincipal } from '../http/router';
 
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A DICOM UID: digits in dot-separated components. */
+export const uidPattern = /^[0-9]+(\.[0-9]+)*$/;
 
 /** An administrator acting as one (a gateway's token never does, whatever groups its user holds). */
 export function isAdmin(principal: Principal): boolean {

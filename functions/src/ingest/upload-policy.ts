@@ -77,16 +77,6 @@ export function quarantineKey(uploadId: string, fileIndex: number): string {
   return `${incomingPrefix}${uploadId}/${fileIndex}`;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** The upload and file a quarantine key belongs to, if it has the shape `quarantineKey` gives. */
-export function parseQuarantineKey(key: string): { uploadId: string; fileIndex: number } | undefined {
-  if (!key.startsWith(incomingPrefix)) return undefined;
-  const [uploadId, index, ...rest] = key.slice(incomingPrefix.length).split('/');
-  if (!uploadId || !index || rest.length !== 0 || !uuidPattern.test(uploadId) || !/^(0|[1-9][0-9]{0,5})$/.test(index)) return undefined;
-  return { uploadId, fileIndex: Number(index) };
-}
-
 /**
  * The upload an object that no upload batch announced is recorded under:
  * derived from its key, so a redelivered event finds the same record.
