@@ -13,10 +13,8 @@ import { databasePool } from '../adapters/database';
 export interface HiddenVersions {
   /** SOP Instance UIDs of SRs not shown. */
   sops: Set<string>;
-  /** The series they are in. */
+  /** The series they are in (a series of hidden versions only answers an empty list). */
   series: Set<string>;
-  /** Series of which nothing is shown (every instance a hidden version): left out whole. */
-  emptySeries: Set<string>;
 }
 
 export async function hiddenAnnotationVersions(studyUid: string, viewerSub: string | null, db: Queryable = databasePool()): Promise<HiddenVersions> {
@@ -30,13 +28,7 @@ export async function hiddenAnnotationVersions(studyUid: string, viewerSub: stri
      HAVING NOT bool_or(v.version = coalesce(sel.version, s.current_version))`,
     [studyUid, viewerSub],
   );
-  const hiddenPerSeries = new Map<string, number>();
-  for (const r of rows.rows) hiddenPerSeries.set(r.series_uid, (hiddenPerSeries.get(r.series_uid) ?? 0) + 1);
-  const counts = hiddenPerSeries.size
-    ? await db.query<{ series_uid: string; n: number }>('SELECT series_uid, count(*)::int AS n FROM instances WHERE series_uid = ANY($1::text[]) GROUP BY series_uid', [[...hiddenPerSeries.keys()]])
-    : { rows: [] };
-  const emptySeries = new Set(counts.rows.filter((c) => c.n <= (hiddenPerSeries.get(c.series_uid) ?? 0)).map((c) => c.series_uid));
-  return { sops: new Set(rows.rows.map((r) => r.sop_uid)), series: new Set(hiddenPerSeries.keys()), emptySeries };
+  return { sops: new Set(rows.rows.map((r) => r.sop_uid)), series: new Set(rows.rows.map((r) => r.series_uid)) };
 }
 
 /** A series metadata document (gzip of a JSON array) without the hidden instances, as JSON text. */

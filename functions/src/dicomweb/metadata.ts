@@ -116,7 +116,6 @@ export async function answerSeriesMetadata(request: HttpRequest<unknown>): Promi
   await auditStudyAccess(request, 'open', [study]);
   // Of each annotation set, only the version the caller looks at (functions/src/annotations/visibility.ts).
   const hidden = await hiddenAnnotationVersions(study, request.principal?.sub ?? null);
-  if (hidden.emptySeries.has(series)) return answerJson(request, undefined, '[]');
   if (hidden.series.has(series)) return answerJson(request, undefined, withoutHiddenInstances(gzip, hidden.sops));
   return answerJson(request, gzip, undefined);
 }
@@ -130,7 +129,6 @@ export async function answerStudyMetadata(request: HttpRequest<unknown>, db: Que
   const hidden = await hiddenAnnotationVersions(study, request.principal?.sub ?? null, db);
   const documents: string[] = [];
   for (const row of series.rows) {
-    if (hidden.emptySeries.has(row.series_uid)) continue;
     const gzip = await seriesMetadataGzip(study, row.series_uid, baseUrl, db);
     const text = hidden.series.has(row.series_uid) ? withoutHiddenInstances(gzip, hidden.sops) : gunzipSync(gzip).toString('utf8');
     if (text.length > 2) documents.push(text.slice(1, -1));
