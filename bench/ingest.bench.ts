@@ -16,10 +16,10 @@
  *
  * Three measurements (each on a fresh local stack, so every instance is new):
  * - emulator (BENCH_EMULATOR=0 skips): the S3/SQS work of the pipeline alone,
- *   per instance one PUT into quarantine (and its S3 event), its receive and
- *   delete, one GET and one archive PUT of the same 0.5 MB object, through the
- *   same adapters the ingest function uses: the ceiling the emulator puts on
- *   the end-to-end figure on this machine;
+ *   per instance one presigned PUT into quarantine, its S3 event, its receive
+ *   and delete, one GET and one archive PUT of the same 0.5 MB object, through
+ *   the same adapters the ingest function uses (bench/support/ingest-s3-ceiling.ts):
+ *   the ceiling the emulator puts on the end-to-end figure on this machine;
  * - core (BENCH_CORE=0 skips): storeInstance (de-identify, archive PUT, index,
  *   vault) over the files from memory in this process, no upload, no queue;
  * - end to end (BENCH_RUNS, default 1): the upload workload above.
@@ -39,15 +39,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import pLimit from 'p-limit';
-import { archiveFromEnv } from '@medlake/functions/adapters/archive';
-import { sqsClient } from '@medlake/functions/adapters/aws-clients';
-import { quarantineFromEnv } from '@medlake/functions/adapters/quarantine';
 import { closeIngestContext, createIngestContext } from '@medlake/functions/ingest/ingest-context';
+import { ingestSettings } from '@medlake/functions/ingest/ingest-settings';
 import { storeInstance } from '@medlake/functions/ingest/store-instance';
 import { queueConcurrency } from '@medlake/local/stack';
 import { startTestStack } from '../test/support/local-stack';
+import { measureIngestCeiling } from './support/ingest-s3-ceiling';
 import { hostBusySeconds, processTree } from './support/meter';
 import { uploadAll, waitQueryable } from './support/medlake-upload';
 
@@ -211,55 +208,16 @@ async function core(files: readonly { name: string; bytes: Buffer }[], totalByte
   }
 }
 
-/**
- * The emulator's share alone: per instance what the pipeline asks of S3 and
- * SQS — PUT into quarantine (the bridge enqueues its event), receive, GET
- * (Quarantine.read: SHA-256 while reading), archive PUT (Archive.put, checksum
- * known), delete — with the same object bytes, `clients` uploading and as many
- * consumers as the ingest queue's default concurrency, 8 objects each at once.
- */
+/** The emulator's share alone: the same S3 and SQS requests per instance, without ingest (bench/support/ingest-s3-ceiling.ts). */
 async function emulatorCeiling(files: readonly { name: string; bytes: Buffer }[], totalBytes: number): Promise<void> {
   const stack = await startTestStack({ queueHandlers: { ingest: false, export: false, notify: false } });
   try {
-    const quarantine = quarantineFromEnv();
-    const archive = archiveFromEnv();
-    const sqs = sqsClient();
     const consumers = queueConcurrency().ingest;
+    const inFlight = ingestSettings().concurrency;
     const before = cpuByPart();
-    const started = performance.now();
-    let uploaded = 0;
-    let consumed = 0;
-    let next = 0;
-    const producers = Array.from({ length: clients }, async () => {
-      while (next < files.length) {
-        const i = next++;
-        const res = await fetch(`${stack.endpoints.aws}/${stack.buckets.quarantine}/incoming/ceiling/${i}.dcm`, { method: 'PUT', body: (files[i] as { bytes: Buffer }).bytes });
-        if (!res.ok) throw new Error(`PUT failed: ${res.status}`);
-        await res.arrayBuffer();
-        uploaded++;
-      }
-    });
-    const consumer = async () => {
-      while (consumed < files.length) {
-        const { Messages: messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.ingest.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-        const limit = pLimit(8);
-        await Promise.all(messages.map((m) => limit(async () => {
-          const record = JSON.parse(m.Body ?? '{}') as { Records: { s3: { object: { key: string } } }[] };
-          const key = decodeURIComponent((record.Records[0]?.s3.object.key ?? '').replace(/\+/g, ' '));
-          const object = await quarantine.read(stack.buckets.quarantine, key, 256 * 1024 * 1024);
-          if (object.kind !== 'memory') throw new Error('expected an object in memory');
-          await archive.put(`ceiling/${key}`, object.bytes, object.sha256);
-        })));
-        if (messages.length > 0) {
-          await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: stack.queues.ingest.url, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
-          consumed += messages.length;
-        }
-      }
-    };
-    await Promise.all([...producers, ...Array.from({ length: consumers }, consumer)]);
-    const seconds = (performance.now() - started) / 1000;
+    const result = await measureIngestCeiling({ endpoint: stack.endpoints.aws, quarantineBucket: stack.buckets.quarantine, archiveBucket: stack.buckets.archive, files, clients, consumers, inFlight });
     const split = cpuSplit(before, cpuByPart());
-    console.log(`emulator alone (PUT + event + receive + GET + archive PUT + delete per instance, ${clients} uploading, ${consumers} x 8 consuming; ${uploaded} objects): ${(files.length / seconds).toFixed(0)} inst/s, ${(totalBytes / 1e6 / seconds).toFixed(1)} MB/s\n  ${describeSplit(split, files.length, seconds)}`);
+    console.log(`emulator alone (presigned PUT + event + receive + GET + archive PUT + delete per instance, ${clients} uploading, ${consumers} x ${inFlight} consuming; ${result.files} objects): ${(files.length / result.seconds).toFixed(0)} inst/s, ${(totalBytes / 1e6 / result.seconds).toFixed(1)} MB/s\n  ${describeSplit(split, files.length, result.seconds)}`);
   } finally {
     await stack.stop();
   }

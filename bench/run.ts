@@ -24,10 +24,12 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bucketName } from '@medlake/functions/adapters/aws-clients';
+import { ingestSettings } from '@medlake/functions/ingest/ingest-settings';
+import { queueConcurrency } from '@medlake/local/stack';
 import type { BenchOptions, Phase } from './support/cli';
 import { CliError, orthancIndexes, parseCli, usage } from './support/cli';
 import type { Dataset, ManifestRow } from './support/datasets';
@@ -40,6 +42,8 @@ import type { MedlakeSystem } from './support/medlake';
 import { startMedlake } from './support/medlake';
 import type { UploadFile } from './support/medlake-upload';
 import { metered } from './support/meter';
+import type { IngestCeiling } from './support/ingest-s3-ceiling';
+import { measureIngestCeiling } from './support/ingest-s3-ceiling';
 import type { CopyCeiling } from './support/s3-copy-ceiling';
 import { measureCopyCeiling } from './support/s3-copy-ceiling';
 import type { OrthancIndex } from './support/orthanc';
@@ -70,6 +74,8 @@ interface SystemUnderTest {
   ingestNote: string;
   /** Stores the files with 4 clients; returns once the index holds `expectedTotal` instances. */
   ingest(files: readonly UploadFile[], expectedTotal: number): Promise<void>;
+  /** The same S3 and SQS requests as the ingest of `files`, without ingest (medlake: the emulator's ceiling for ingest). */
+  ingestCeiling?(files: readonly UploadFile[]): Promise<IngestCeiling & { note: string }>;
   /** The study as a zip: total seconds until the last byte was read, and the parts of it. */
   zip(studyUid: string): Promise<{ seconds: number; zipBytes: number; note: string; jobSeconds?: number }>;
   /** The same S3 reads and writes as the zip, without zipping (medlake: the emulator's ceiling for an export). */
@@ -81,6 +87,16 @@ interface SystemUnderTest {
 const base32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** The generator's last names the baseline queried (PatientName=<LAST>*). */
 const generatorLastNames = ['DOE', 'SMITH', 'MARTIN', 'DUBOIS', 'MUELLER', 'ROSSI', 'GARCIA', 'JANSSENS', 'NOVAK'];
+
+/**
+ * The rate a workload's CPU allows: its part of the server is one process
+ * (one core at most), and it shares the machine's cores with its clients.
+ */
+function cpuBound(fields: MeterFields, items: number, part: string): { instancesPerSecond: number; serverMs: number; clientMs: number } {
+  const serverMs = ((fields.serverCpuByPart?.[part] ?? 0) * 1000) / items;
+  const clientMs = (fields.clientCpuS * 1000) / items;
+  return { instancesPerSecond: Math.min(1000 / serverMs, (cpus().length * 1000) / (serverMs + clientMs)), serverMs, clientMs };
+}
 
 function medlakeSystem(m: MedlakeSystem): SystemUnderTest {
   return {
@@ -104,6 +120,21 @@ function medlakeSystem(m: MedlakeSystem): SystemUnderTest {
     namePrefixes: [...base32].map((c) => `MLP-${c}`),
     ingestNote: 'POST /api/uploads (50 files each) + presigned PUTs to S3, ingest worker: de-identify, archive, index; timed until every instance is indexed and QIDO shows the study complete',
     ingest: (files, expectedTotal) => m.ingest(files, { clients: 4, filesPerUpload: 50, expectedTotal, timeoutMs: 45 * 60_000 }),
+    async ingestCeiling(files) {
+      // The server process inherits this process's environment: the same function instances per queue.
+      const consumers = queueConcurrency().ingest;
+      const inFlight = ingestSettings(m.info.env).concurrency;
+      const result = await measureIngestCeiling({
+        endpoint: m.info.endpoints.aws,
+        quarantineBucket: bucketName('quarantine', m.info.env),
+        archiveBucket: bucketName('archive', m.info.env),
+        files,
+        clients: 4,
+        consumers,
+        inFlight,
+      });
+      return { ...result, note: `per file: presigned PUT into quarantine, its S3 event sent to a queue, receive, GET with SHA-256, archive PUT, delete; 4 uploading, ${consumers} consumers x ${inFlight} files (as the ingest function instances); from the benchmark process, no de-identification or database: what the local S3 and SQS allow an ingest on this machine` };
+    },
     async zip(studyUid) {
       const outcome = await m.exportStudy(studyUid);
       if (outcome.head.readUInt32LE(0) !== 0x04034b50) throw new Error('the export is not a zip');
@@ -212,6 +243,21 @@ async function measureSystem(system: SystemUnderTest, ctx: RunContext): Promise<
     });
     instancesLoaded += ctx.ctFiles.length;
     emit({ phase: 'ingest', workload: `CT study: ${count(ct.rows.length)} instances, ${gb(ctBytes)}, 4 clients`, value: ct.rows.length / fields.wallS, unit: 'inst/s', better: 'higher', value2: ctBytes / 1e6 / fields.wallS, unit2: 'MB/s', note: system.ingestNote }, fields);
+    if (system.ingestCeiling) {
+      const { result: ceiling, fields: ceilingFields } = await meter(() => (system.ingestCeiling as NonNullable<typeof system.ingestCeiling>)(ctx.ctFiles));
+      const bound = cpuBound(ceilingFields, ceiling.files, 'S3/SQS emulator');
+      emit({
+        phase: 'ingest',
+        workload: "S3/SQS alone: the CT study's uploads, events, reads and archive writes, no de-identification or database (the emulator's ceiling)",
+        value: bound.instancesPerSecond,
+        unit: 'inst/s',
+        better: 'higher',
+        value2: ceiling.files / ceiling.seconds,
+        unit2: 'inst/s measured',
+        note: `the most these requests allow on this machine, from their CPU per instance: emulator ${bound.serverMs.toFixed(2)} ms (one process, so at most ${(1000 / bound.serverMs).toFixed(0)}/s), `
+          + `their client side ${bound.clientMs.toFixed(2)} ms (upload clients and the consumers' SDK calls; ${cpus().length} cores for both: at most ${((cpus().length * 1000) / (bound.serverMs + bound.clientMs)).toFixed(0)}/s). ${ceiling.note}`,
+      }, ceilingFields);
+    }
   }
 
   const series = ct.rows.filter((r) => r.seriesUid === ct.rows[0]?.seriesUid);
