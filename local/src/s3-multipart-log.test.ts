@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
@@ -11,6 +11,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { useTestEmulator } from './emulator-test-support';
 import type { MultipartStore } from './s3-multipart-log';
+import type { LoggedParts } from './s3-object-log';
 
 const bucket = 'multipart-log-test';
 const t = useTestEmulator('multipart-log', [bucket]);
@@ -33,6 +34,7 @@ function multipartEtag(parts: Buffer[]): string {
 }
 
 const store = () => t.emulator.s3 as unknown as MultipartStore;
+const log = () => store().persistence as LoggedParts;
 
 describe('multipart uploads in the object log', () => {
   const mib = 1024 * 1024;
@@ -84,5 +86,40 @@ describe('multipart uploads in the object log', () => {
     await t.restart();
     expect(await body(key)).toEqual(Buffer.concat(parts));
     expect(await body('exports/a.zip')).toEqual(Buffer.concat(parts));
+  });
+
+  it('an abort removes the logged parts, and the upload is gone after a restart', async () => {
+    const key = 'exports/aborted.zip';
+    const uploadId = await createUpload(key);
+    await uploadPart(key, uploadId, 1, parts[2] as Buffer);
+    expect(log().readPart(uploadId, 1)).toEqual(parts[2]);
+    await t.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    expect(() => log().readPart(uploadId, 1)).toThrow(/not in the log/);
+    await t.restart();
+    expect(store().multipartUploads.has(uploadId)).toBe(false);
+    await expect(uploadPart(key, uploadId, 2, parts[2] as Buffer)).rejects.toMatchObject({ name: 'NoSuchUpload' });
+  });
+
+  it("completes an upload whose parts are partly in fauxqs's file layout (a data directory of an earlier version) and partly in the log", async () => {
+    const key = 'exports/mixed.zip';
+    const uploadId = await createUpload(key);
+    const first = await uploadPart(key, uploadId, 1, parts[0] as Buffer);
+    await t.emulator.stop();
+    // Part 2 as fauxqs's own persistence writes it: a .data file and its .meta.json next to the upload's .upload.json.
+    const partsDir = join(t.dir, 's3', '_multipart', uploadId, 'parts');
+    mkdirSync(partsDir, { recursive: true });
+    const etag = `"${createHash('md5').update(parts[1] as Buffer).digest('hex')}"`;
+    writeFileSync(join(partsDir, '2.data'), parts[1] as Buffer);
+    writeFileSync(join(partsDir, '2.meta.json'), JSON.stringify({ partNumber: 2, etag, lastModified: new Date().toISOString() }));
+    await t.restart();
+    const restored = store().multipartUploads.get(uploadId)?.parts;
+    expect([restored?.get(1)?.size, restored?.get(2)?.body.length]).toEqual([parts[0]?.length, parts[1]?.length]);
+    const third = await uploadPart(key, uploadId, 3, parts[2] as Buffer);
+    const done = await t.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: [first, { PartNumber: 2, ETag: etag }, third] } }));
+    expect(done.ETag).toBe(multipartEtag(parts));
+    expect(await body(key)).toEqual(Buffer.concat(parts));
+    await t.restart();
+    expect(await body(key)).toEqual(Buffer.concat(parts));
+    expect(existsSync(join(t.dir, 's3', '_multipart', uploadId))).toBe(false);
   });
 });
