@@ -7,6 +7,7 @@
  * request. QIDO-RS does the same in SQL (shared/src/annotations/visibility-sql.ts).
  */
 import { gunzipSync } from 'node:zlib';
+import { stringValue } from '@medlake/shared/dicom/dicom-json-read';
 import type { Queryable } from '../adapters/database';
 import { databasePool } from '../adapters/database';
 
@@ -34,5 +35,5 @@ export async function hiddenAnnotationVersions(studyUid: string, viewerSub: stri
 /** A series metadata document (gzip of a JSON array) without the hidden instances, as JSON text. */
 export function withoutHiddenInstances(documentGzip: Buffer, hidden: ReadonlySet<string>): string {
   const instances = JSON.parse(gunzipSync(documentGzip).toString('utf8')) as Array<Record<string, { Value?: unknown[] }>>;
-  return JSON.stringify(instances.filter((instance) => !hidden.has(String(instance['00080018']?.Value?.[0] ?? ''))));
+  return JSON.stringify(instances.filter((instance) => !hidden.has(stringValue(instance, '00080018') ?? '')));
 }

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { stringValue } from '@medlake/shared/dicom/dicom-json-read';
 import { annotationSopClassSql, isAnnotationSopClass } from '@medlake/shared/export/export-options';
 import { exportedInstancesSql, selectedStudiesSql } from '@medlake/shared/export/export-selection-sql';
 import type { AnnotationSetVersion } from '@medlake/shared/export/sr-observations';
@@ -296,7 +297,7 @@ async function deidentificationSummary(client: pg.PoolClient, exportId: string):
     for (const method of row.methods ?? []) methods.add(String(method));
     if (row.temporal) temporal.add(row.temporal);
     for (const item of row.codes ?? []) {
-      const value = (tag: string) => String(item[tag]?.Value?.[0] ?? '');
+      const value = (tag: string) => stringValue(item, tag) ?? '';
       const code = { code: value('00080100'), scheme: value('00080102'), meaning: value('00080104') };
       if (code.code) codes.set(`${code.scheme}:${code.code}`, code);
     }

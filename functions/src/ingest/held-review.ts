@@ -18,6 +18,7 @@ import type pg from 'pg';
 import { burnedInProneSopClasses } from '@medlake/shared/dicom/burned-in';
 import type { HeldAttributes, HeldState, HeldView } from '@medlake/shared/uploads/held-instance';
 import type { DicomJson as SharedDicomJson } from '@medlake/shared/dicom/dicom-json';
+import { numberValue, stringValue, stringValues } from '@medlake/shared/dicom/dicom-json-read';
 import { indexFields } from '@medlake/shared/dicom/index-fields';
 import { parsePart10 } from '@medlake/shared/dicom/parse-part10';
 import type { AuditEntry } from '../adapters/audit-log';
@@ -74,45 +75,27 @@ export interface HeldRow {
 
 const stateOf = (row: HeldRow): HeldState => (row.decision === 'released' ? 'released' : row.decision === 'discarded' ? 'discarded' : 'waiting');
 
-function values(json: DicomJson, tag: string): unknown[] {
-  return json[tag]?.Value ?? [];
-}
-
-function text(json: DicomJson, tag: string): string | null {
-  const first = values(json, tag)[0];
-  if (typeof first === 'string') return first === '' ? null : first;
-  if (typeof first === 'number') return String(first);
-  if (first && typeof first === 'object' && 'Alphabetic' in first) return String((first as { Alphabetic?: unknown }).Alphabetic ?? '') || null;
-  return null;
-}
-
-function integer(json: DicomJson, tag: string): number | null {
-  const first = values(json, tag)[0];
-  const n = typeof first === 'number' ? first : typeof first === 'string' ? Number(first) : Number.NaN;
-  return Number.isFinite(n) ? n : null;
-}
-
 function attributesOf(row: HeldRow): HeldAttributes {
   const json = row.attributes;
-  const sopClassUid = text(json, '00080016');
-  const imageType = values(json, '00080008').filter((v): v is string => typeof v === 'string');
+  const sopClassUid = stringValue(json, '00080016');
+  const imageType = stringValues(json, '00080008');
   return {
     sopClassUid,
     sopClassName: sopClassUid ? (burnedInProneSopClasses.get(sopClassUid) ?? null) : null,
-    modality: text(json, '00080060'),
-    burnedInAnnotation: text(json, '00280301'),
-    patientId: text(json, '00100020'),
-    patientSex: text(json, '00100040'),
-    patientAge: text(json, '00101010'),
-    studyDate: text(json, '00080020'),
-    studyDescription: text(json, '00081030'),
-    seriesDescription: text(json, '0008103E'),
-    bodyPart: text(json, '00180015'),
+    modality: stringValue(json, '00080060'),
+    burnedInAnnotation: stringValue(json, '00280301'),
+    patientId: stringValue(json, '00100020'),
+    patientSex: stringValue(json, '00100040'),
+    patientAge: stringValue(json, '00101010'),
+    studyDate: stringValue(json, '00080020'),
+    studyDescription: stringValue(json, '00081030'),
+    seriesDescription: stringValue(json, '0008103E'),
+    bodyPart: stringValue(json, '00180015'),
     imageType: imageType.length ? imageType : null,
-    rows: integer(json, '00280010'),
-    columns: integer(json, '00280011'),
-    numberOfFrames: integer(json, '00280008'),
-    photometricInterpretation: text(json, '00280004'),
+    rows: numberValue(json, '00280010'),
+    columns: numberValue(json, '00280011'),
+    numberOfFrames: numberValue(json, '00280008'),
+    photometricInterpretation: stringValue(json, '00280004'),
     transferSyntaxUid: row.transfer_syntax_uid,
   };
 }
@@ -249,8 +232,8 @@ export async function releaseHeld(context: IngestContext, sopUid: string, decisi
   const transferSyntax = await transferSyntaxOf(row, bytes);
   const attributes = row.attributes as SharedDicomJson;
   const frames = row.frame_ranges ?? [];
-  const numberOfFrames = Math.max(1, integer(row.attributes, '00280008') ?? 1);
-  const sopClass = text(row.attributes, '00080016') ?? '';
+  const numberOfFrames = Math.max(1, numberValue(row.attributes, '00280008') ?? 1);
+  const sopClass = stringValue(row.attributes, '00080016') ?? '';
   const item = instanceToIndex(
     {
       part10: bytes,

@@ -16,7 +16,8 @@
  *           SCOORD / SCOORD3D graphic type + data     (INFERRED FROM)
  *             IMAGE referenced SOP instance (+ frame) (SELECTED FROM)
  */
-import type { DicomJson, DicomJsonAttribute } from '../dicom/dicom-json';
+import type { DicomJson } from '../dicom/dicom-json';
+import { numberValue, numberValues, sequenceItems, stringValue } from '../dicom/dicom-json-read';
 
 export interface Code {
   value: string;
@@ -137,22 +138,9 @@ const T = {
 
 type Item = DicomJson;
 
-function attribute(item: Item, tag: string): DicomJsonAttribute | undefined {
-  return item[tag];
-}
-
+/** Code values and labels read trimmed: a leading space of a single-valued text VR survives the DICOM JSON. */
 function text(item: Item, tag: string): string | null {
-  const value = attribute(item, tag)?.Value?.[0];
-  if (value === null || value === undefined) return null;
-  return typeof value === 'string' || typeof value === 'number' ? String(value).trim() || null : null;
-}
-
-function numbers(item: Item, tag: string): number[] {
-  return (attribute(item, tag)?.Value ?? []).map((v) => (typeof v === 'number' ? v : Number(v))).filter((v) => Number.isFinite(v));
-}
-
-function items(item: Item, tag: string): Item[] {
-  return (attribute(item, tag)?.Value ?? []).filter((v): v is Item => typeof v === 'object' && v !== null && !Array.isArray(v) && !('Alphabetic' in v));
+  return stringValue(item, tag)?.trim() || null;
 }
 
 function code(item: Item | undefined): Code | null {
@@ -163,7 +151,7 @@ function code(item: Item | undefined): Code | null {
 }
 
 function conceptName(item: Item): Code | null {
-  return code(items(item, T.ConceptNameCodeSequence)[0]);
+  return code(sequenceItems(item, T.ConceptNameCodeSequence)[0]);
 }
 
 export function sameCode(a: Pick<Code, 'value' | 'scheme'> | null, b: Pick<Code, 'value' | 'scheme'> | null): boolean {
@@ -175,12 +163,12 @@ function isConcept(item: Item, wanted: Pick<Code, 'value' | 'scheme'>): boolean 
 }
 
 function children(item: Item): Item[] {
-  return items(item, T.ContentSequence);
+  return sequenceItems(item, T.ContentSequence);
 }
 
 /** Is this SR (DICOM JSON) a TID 1500 measurement report? */
 export function isMeasurementReport(sr: DicomJson): boolean {
-  const template = items(sr, T.ContentTemplateSequence)[0];
+  const template = sequenceItems(sr, T.ContentTemplateSequence)[0];
   if (template && text(template, T.TemplateIdentifier) === '1500') return true;
   return isConcept(sr, concepts.imagingMeasurementReport);
 }
@@ -191,10 +179,10 @@ export function reportTitle(sr: DicomJson): string {
 }
 
 function imageReference(imageItem: Item): ImageReference | null {
-  const reference = items(imageItem, T.ReferencedSOPSequence)[0];
+  const reference = sequenceItems(imageItem, T.ReferencedSOPSequence)[0];
   const sop = reference ? text(reference, T.ReferencedSOPInstanceUID) : null;
   if (!reference || !sop) return null;
-  return { sopInstanceUID: sop, sopClassUID: text(reference, T.ReferencedSOPClassUID), frameNumbers: numbers(reference, T.ReferencedFrameNumber) };
+  return { sopInstanceUID: sop, sopClassUID: text(reference, T.ReferencedSOPClassUID), frameNumbers: numberValues(reference, T.ReferencedFrameNumber) };
 }
 
 function coordinatesOf(item: Item): Coordinates | null {
@@ -205,17 +193,16 @@ function coordinatesOf(item: Item): Coordinates | null {
   return {
     valueType,
     graphicType,
-    graphicData: numbers(item, T.GraphicData),
+    graphicData: numberValues(item, T.GraphicData),
     image: image ? imageReference(image) : null,
     frameOfReferenceUID: valueType === 'SCOORD3D' ? text(item, T.ReferencedFrameOfReferenceUID) : null,
   };
 }
 
 function measuredValue(num: Item): MeasuredValue {
-  const measured = items(num, T.MeasuredValueSequence)[0];
-  const raw = measured ? attribute(measured, T.NumericValue)?.Value?.[0] : undefined;
-  const value = raw === undefined || raw === null ? null : Number(raw);
-  const unit = measured ? code(items(measured, T.MeasurementUnitsCodeSequence)[0]) : null;
+  const measured = sequenceItems(num, T.MeasuredValueSequence)[0];
+  const value = measured ? numberValue(measured, T.NumericValue) : null;
+  const unit = measured ? code(sequenceItems(measured, T.MeasurementUnitsCodeSequence)[0]) : null;
   const graphic = children(num).map(coordinatesOf).find((c) => c !== null) ?? null;
   return {
     concept: conceptName(num) ?? { value: '', scheme: '', meaning: 'Measurement' },
@@ -247,9 +234,9 @@ function measurementOf(group: Item): Measurement {
     const valueType = text(item, T.ValueType);
     if (valueType === 'TEXT' && isConcept(item, concepts.trackingIdentifier)) trackingIdentifier = text(item, T.TextValue);
     else if (valueType === 'UIDREF' && isConcept(item, concepts.trackingUniqueIdentifier)) trackingUid = text(item, T.UID);
-    else if (valueType === 'CODE' && isConcept(item, concepts.finding)) finding = code(items(item, T.ConceptCodeSequence)[0]);
+    else if (valueType === 'CODE' && isConcept(item, concepts.finding)) finding = code(sequenceItems(item, T.ConceptCodeSequence)[0]);
     else if (valueType === 'CODE' && (isConcept(item, concepts.findingSite) || isConcept(item, concepts.findingSiteOld))) {
-      const site = code(items(item, T.ConceptCodeSequence)[0]);
+      const site = code(sequenceItems(item, T.ConceptCodeSequence)[0]);
       if (site) findingSites.push(site);
     } else if (valueType === 'NUM') values.push(measuredValue(item));
     else {
@@ -297,9 +284,9 @@ const ReferencedSeriesSequence = '00081115';
 /** SOP Instance UIDs the SR names as its predecessors (PredecessorDocumentsSequence), in order. */
 export function predecessorSopUids(sr: DicomJson): string[] {
   const out: string[] = [];
-  for (const study of items(sr, PredecessorDocumentsSequence)) {
-    for (const series of items(study, ReferencedSeriesSequence)) {
-      for (const sop of items(series, T.ReferencedSOPSequence)) {
+  for (const study of sequenceItems(sr, PredecessorDocumentsSequence)) {
+    for (const series of sequenceItems(study, ReferencedSeriesSequence)) {
+      for (const sop of sequenceItems(series, T.ReferencedSOPSequence)) {
         const uid = text(sop, T.ReferencedSOPInstanceUID);
         if (uid) out.push(uid);
       }

@@ -1,5 +1,6 @@
 import { isoDate } from './date-shift';
-import type { DicomJson, DicomJsonPersonName } from './dicom-json';
+import type { DicomJson } from './dicom-json';
+import { numberValue, numberValues, stringValue, stringValues } from './dicom-json-read';
 import { tagHex } from './dictionary/data-dictionary';
 import { Tag } from './tags';
 
@@ -119,110 +120,88 @@ function pick(json: DicomJson, tags: readonly number[]): DicomJson {
   return out;
 }
 
-function values(json: DicomJson, tag: number): unknown[] {
-  return json[tagHex(tag)]?.Value ?? [];
-}
-
-function string(json: DicomJson, tag: number): string | null {
-  const first = values(json, tag)[0];
-  if (typeof first === 'string') return first === '' ? null : first;
-  if (typeof first === 'number') return String(first);
-  if (first && typeof first === 'object' && 'Alphabetic' in first) return (first as DicomJsonPersonName).Alphabetic ?? null;
-  return null;
-}
-
-function number(json: DicomJson, tag: number): number | null {
-  const first = values(json, tag)[0];
-  return typeof first === 'number' ? first : null;
-}
-
-function numbers(json: DicomJson, tag: number): number[] | null {
-  const list = values(json, tag).filter((value): value is number => typeof value === 'number');
-  return list.length > 0 ? list : null;
-}
-
-function strings(json: DicomJson, tag: number): string[] | null {
-  const list = values(json, tag).filter((value): value is string => typeof value === 'string');
+/** A multi-valued attribute as the index stores it: null rather than an empty list. */
+function listOrNull<T>(list: T[]): T[] | null {
   return list.length > 0 ? list : null;
 }
 
 export function indexFields(json: DicomJson, transferSyntaxUid: string, numberOfFrames: number): IndexFields {
-  const studyUid = string(json, Tag.StudyInstanceUID) ?? '';
-  const seriesUid = string(json, Tag.SeriesInstanceUID) ?? '';
-  const modality = string(json, Tag.Modality);
-  const bodyPart = string(json, Tag.BodyPartExamined);
-  const sopClassUid = string(json, Tag.SOPClassUID) ?? '';
-  const pseudonym = string(json, Tag.PatientID) ?? '';
-  const age = string(json, Tag.PatientAge);
+  const studyUid = stringValue(json, Tag.StudyInstanceUID) ?? '';
+  const seriesUid = stringValue(json, Tag.SeriesInstanceUID) ?? '';
+  const modality = stringValue(json, Tag.Modality);
+  const bodyPart = stringValue(json, Tag.BodyPartExamined);
+  const sopClassUid = stringValue(json, Tag.SOPClassUID) ?? '';
+  const pseudonym = stringValue(json, Tag.PatientID) ?? '';
+  const age = stringValue(json, Tag.PatientAge);
   return {
     patient: {
       patientId: pseudonym,
-      patientName: string(json, Tag.PatientName) ?? pseudonym,
-      sex: string(json, Tag.PatientSex),
+      patientName: stringValue(json, Tag.PatientName) ?? pseudonym,
+      sex: stringValue(json, Tag.PatientSex),
       age,
-      size: number(json, Tag.PatientSize),
-      weight: number(json, Tag.PatientWeight),
+      size: numberValue(json, Tag.PatientSize),
+      weight: numberValue(json, Tag.PatientWeight),
       birthDate: null,
     },
     study: {
       studyUid,
-      studyDate: isoDate(string(json, Tag.StudyDate) ?? undefined) ?? null,
-      studyTime: string(json, Tag.StudyTime),
-      accessionNumber: string(json, Tag.AccessionNumber),
-      studyId: string(json, Tag.StudyID),
-      description: string(json, Tag.StudyDescription),
+      studyDate: isoDate(stringValue(json, Tag.StudyDate) ?? undefined) ?? null,
+      studyTime: stringValue(json, Tag.StudyTime),
+      accessionNumber: stringValue(json, Tag.AccessionNumber),
+      studyId: stringValue(json, Tag.StudyID),
+      description: stringValue(json, Tag.StudyDescription),
       modalities: modality ? [modality] : [],
       bodyParts: bodyPart ? [bodyPart] : [],
       sopClasses: sopClassUid ? [sopClassUid] : [],
       patientAge: age,
-      referringPhysician: string(json, Tag.ReferringPhysicianName),
+      referringPhysician: stringValue(json, Tag.ReferringPhysicianName),
       attributes: pick(json, studyLevelTags),
     },
     series: {
       seriesUid,
       studyUid,
       modality,
-      seriesNumber: number(json, Tag.SeriesNumber),
-      description: string(json, Tag.SeriesDescription),
+      seriesNumber: numberValue(json, Tag.SeriesNumber),
+      description: stringValue(json, Tag.SeriesDescription),
       bodyPart,
-      seriesDate: isoDate(string(json, Tag.SeriesDate) ?? undefined) ?? null,
-      seriesTime: string(json, Tag.SeriesTime),
-      protocolName: string(json, Tag.ProtocolName),
-      frameOfReferenceUid: string(json, Tag.FrameOfReferenceUID),
-      manufacturer: string(json, Tag.Manufacturer),
-      manufacturerModelName: string(json, Tag.ManufacturerModelName),
+      seriesDate: isoDate(stringValue(json, Tag.SeriesDate) ?? undefined) ?? null,
+      seriesTime: stringValue(json, Tag.SeriesTime),
+      protocolName: stringValue(json, Tag.ProtocolName),
+      frameOfReferenceUid: stringValue(json, Tag.FrameOfReferenceUID),
+      manufacturer: stringValue(json, Tag.Manufacturer),
+      manufacturerModelName: stringValue(json, Tag.ManufacturerModelName),
       attributes: pick(json, seriesLevelTags),
     },
     instance: {
-      sopUid: string(json, Tag.SOPInstanceUID) ?? '',
+      sopUid: stringValue(json, Tag.SOPInstanceUID) ?? '',
       seriesUid,
       studyUid,
       sopClassUid,
       transferSyntaxUid,
-      instanceNumber: number(json, Tag.InstanceNumber),
+      instanceNumber: numberValue(json, Tag.InstanceNumber),
       numberOfFrames,
-      rows: number(json, Tag.Rows),
-      columns: number(json, Tag.Columns),
-      samplesPerPixel: number(json, Tag.SamplesPerPixel),
-      bitsAllocated: number(json, Tag.BitsAllocated),
-      bitsStored: number(json, Tag.BitsStored),
-      highBit: number(json, Tag.HighBit),
-      pixelRepresentation: number(json, Tag.PixelRepresentation),
-      photometricInterpretation: string(json, Tag.PhotometricInterpretation),
-      windowCenter: numbers(json, Tag.WindowCenter),
-      windowWidth: numbers(json, Tag.WindowWidth),
-      rescaleIntercept: number(json, Tag.RescaleIntercept),
-      rescaleSlope: number(json, Tag.RescaleSlope),
-      sliceThickness: number(json, Tag.SliceThickness),
-      sliceLocation: number(json, Tag.SliceLocation),
-      imagePositionPatient: numbers(json, Tag.ImagePositionPatient),
-      imageOrientationPatient: numbers(json, Tag.ImageOrientationPatient),
-      pixelSpacing: numbers(json, Tag.PixelSpacing),
-      imageType: strings(json, Tag.ImageType),
-      contentDate: isoDate(string(json, Tag.ContentDate) ?? undefined) ?? null,
-      contentTime: string(json, 0x00080033),
-      acquisitionNumber: number(json, Tag.AcquisitionNumber),
-      lossyImageCompression: string(json, Tag.LossyImageCompression),
+      rows: numberValue(json, Tag.Rows),
+      columns: numberValue(json, Tag.Columns),
+      samplesPerPixel: numberValue(json, Tag.SamplesPerPixel),
+      bitsAllocated: numberValue(json, Tag.BitsAllocated),
+      bitsStored: numberValue(json, Tag.BitsStored),
+      highBit: numberValue(json, Tag.HighBit),
+      pixelRepresentation: numberValue(json, Tag.PixelRepresentation),
+      photometricInterpretation: stringValue(json, Tag.PhotometricInterpretation),
+      windowCenter: listOrNull(numberValues(json, Tag.WindowCenter)),
+      windowWidth: listOrNull(numberValues(json, Tag.WindowWidth)),
+      rescaleIntercept: numberValue(json, Tag.RescaleIntercept),
+      rescaleSlope: numberValue(json, Tag.RescaleSlope),
+      sliceThickness: numberValue(json, Tag.SliceThickness),
+      sliceLocation: numberValue(json, Tag.SliceLocation),
+      imagePositionPatient: listOrNull(numberValues(json, Tag.ImagePositionPatient)),
+      imageOrientationPatient: listOrNull(numberValues(json, Tag.ImageOrientationPatient)),
+      pixelSpacing: listOrNull(numberValues(json, Tag.PixelSpacing)),
+      imageType: listOrNull(stringValues(json, Tag.ImageType)),
+      contentDate: isoDate(stringValue(json, Tag.ContentDate) ?? undefined) ?? null,
+      contentTime: stringValue(json, 0x00080033),
+      acquisitionNumber: numberValue(json, Tag.AcquisitionNumber),
+      lossyImageCompression: stringValue(json, Tag.LossyImageCompression),
     },
   };
 }

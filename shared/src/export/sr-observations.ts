@@ -11,7 +11,8 @@
  * Content) and C.18 (content item macros).
  */
 import type { AnnotationDocument as Measurements } from '../annotations/annotation-document';
-import type { DicomJson, DicomJsonAttribute, DicomJsonPersonName } from '../dicom/dicom-json';
+import type { DicomJson } from '../dicom/dicom-json';
+import { numberValues, sequenceItems, stringValue } from '../dicom/dicom-json-read';
 
 const tags = {
   sopClassUid: '00080016',
@@ -106,82 +107,61 @@ export interface AnnotationDocument {
   dicom: DicomJson;
 }
 
-type Value = NonNullable<DicomJsonAttribute['Value']>[number];
-
-function values(dataset: DicomJson, tag: string): Value[] {
-  return dataset[tag]?.Value ?? [];
-}
-
-function text(dataset: DicomJson, tag: string): string | null {
-  const first = values(dataset, tag)[0];
-  if (first === undefined || first === null) return null;
-  if (typeof first === 'object') return (first as DicomJsonPersonName).Alphabetic ?? null;
-  return String(first);
-}
-
-function items(dataset: DicomJson, tag: string): DicomJson[] {
-  return values(dataset, tag).filter((v): v is DicomJson => typeof v === 'object' && v !== null && !('Alphabetic' in v || 'Ideographic' in v || 'Phonetic' in v));
-}
-
 function concept(dataset: DicomJson | undefined): CodedConcept | undefined {
   if (!dataset) return undefined;
-  return { code: text(dataset, tags.codeValue), scheme: text(dataset, tags.codingSchemeDesignator), meaning: text(dataset, tags.codeMeaning) };
-}
-
-function numbers(dataset: DicomJson, tag: string): number[] {
-  return values(dataset, tag).map(Number).filter((n) => Number.isFinite(n));
+  return { code: stringValue(dataset, tags.codeValue), scheme: stringValue(dataset, tags.codingSchemeDesignator), meaning: stringValue(dataset, tags.codeMeaning) };
 }
 
 function observation(item: DicomJson, path: string[]): SrObservation {
-  const valueType = text(item, tags.valueType) ?? 'UNKNOWN';
-  const out: SrObservation = { path, relationship: text(item, tags.relationshipType), valueType };
+  const valueType = stringValue(item, tags.valueType) ?? 'UNKNOWN';
+  const out: SrObservation = { path, relationship: stringValue(item, tags.relationshipType), valueType };
   switch (valueType) {
     case 'TEXT':
-      out.value = text(item, tags.textValue);
+      out.value = stringValue(item, tags.textValue);
       break;
     case 'NUM': {
-      const measured = items(item, tags.measuredValueSequence)[0];
-      const raw = measured ? text(measured, tags.numericValue) : null;
+      const measured = sequenceItems(item, tags.measuredValueSequence)[0];
+      const raw = measured ? stringValue(measured, tags.numericValue) : null;
       out.value = raw === null ? null : Number.isFinite(Number(raw)) ? Number(raw) : raw;
-      const unit = concept(measured ? items(measured, tags.measurementUnitsCodeSequence)[0] : undefined);
+      const unit = concept(measured ? sequenceItems(measured, tags.measurementUnitsCodeSequence)[0] : undefined);
       if (unit) out.unit = unit;
       break;
     }
     case 'CODE': {
-      const code = concept(items(item, tags.conceptCodeSequence)[0]);
+      const code = concept(sequenceItems(item, tags.conceptCodeSequence)[0]);
       if (code) out.code = code;
       break;
     }
     case 'DATETIME':
-      out.value = text(item, tags.dateTime);
+      out.value = stringValue(item, tags.dateTime);
       break;
     case 'DATE':
-      out.value = text(item, tags.date);
+      out.value = stringValue(item, tags.date);
       break;
     case 'TIME':
-      out.value = text(item, tags.time);
+      out.value = stringValue(item, tags.time);
       break;
     case 'PNAME':
-      out.value = text(item, tags.personName);
+      out.value = stringValue(item, tags.personName);
       break;
     case 'UIDREF':
-      out.value = text(item, tags.uid);
+      out.value = stringValue(item, tags.uid);
       break;
     case 'SCOORD':
     case 'SCOORD3D': {
-      const graphicType = text(item, tags.graphicType);
+      const graphicType = stringValue(item, tags.graphicType);
       if (graphicType) out.graphicType = graphicType;
-      out.graphicData = numbers(item, tags.graphicData);
-      const frame = text(item, tags.referencedFrameOfReferenceUid);
+      out.graphicData = numberValues(item, tags.graphicData);
+      const frame = stringValue(item, tags.referencedFrameOfReferenceUid);
       if (frame) out.frameOfReferenceUID = frame;
       break;
     }
     default:
       break;
   }
-  const references = items(item, tags.referencedSopSequence).map((ref): SrReference => {
-    const frames = numbers(ref, tags.referencedFrameNumber);
-    return { sopClassUID: text(ref, tags.referencedSopClassUid), sopInstanceUID: text(ref, tags.referencedSopInstanceUid), ...(frames.length ? { frames } : {}) };
+  const references = sequenceItems(item, tags.referencedSopSequence).map((ref): SrReference => {
+    const frames = numberValues(ref, tags.referencedFrameNumber);
+    return { sopClassUID: stringValue(ref, tags.referencedSopClassUid), sopInstanceUID: stringValue(ref, tags.referencedSopInstanceUid), ...(frames.length ? { frames } : {}) };
   });
   if (references.length) out.references = references;
   return out;
@@ -189,17 +169,17 @@ function observation(item: DicomJson, path: string[]): SrObservation {
 
 function walk(container: DicomJson, path: string[], depth: number, out: SrObservation[]): void {
   if (depth > maxDepth) return;
-  for (const item of items(container, tags.contentSequence)) {
-    const name = concept(items(item, tags.conceptNameCodeSequence)[0])?.meaning ?? '';
+  for (const item of sequenceItems(container, tags.contentSequence)) {
+    const name = concept(sequenceItems(item, tags.conceptNameCodeSequence)[0])?.meaning ?? '';
     const itemPath = [...path, name];
-    if (text(item, tags.valueType) !== 'CONTAINER') out.push(observation(item, itemPath));
+    if (stringValue(item, tags.valueType) !== 'CONTAINER') out.push(observation(item, itemPath));
     walk(item, itemPath, depth + 1, out);
   }
 }
 
 /** The SR's observations, depth first in document order. */
 export function srObservations(sr: DicomJson): SrObservation[] {
-  const title = concept(items(sr, tags.conceptNameCodeSequence)[0])?.meaning ?? '';
+  const title = concept(sequenceItems(sr, tags.conceptNameCodeSequence)[0])?.meaning ?? '';
   const out: SrObservation[] = [];
   walk(sr, [title], 0, out);
   return out;
@@ -213,15 +193,15 @@ export function srObservations(sr: DicomJson): SrObservation[] {
  */
 export function annotationDocument(sr: DicomJson, extra?: { set: AnnotationSetVersion | null; measurements: Measurements | null }): AnnotationDocument {
   return {
-    sopInstanceUID: text(sr, tags.sopInstanceUid),
-    seriesInstanceUID: text(sr, tags.seriesInstanceUid),
-    studyInstanceUID: text(sr, tags.studyInstanceUid),
-    sopClassUID: text(sr, tags.sopClassUid),
-    title: concept(items(sr, tags.conceptNameCodeSequence)[0])?.meaning ?? null,
-    contentDate: text(sr, tags.contentDate),
-    contentTime: text(sr, tags.contentTime),
-    completionFlag: text(sr, tags.completionFlag),
-    verificationFlag: text(sr, tags.verificationFlag),
+    sopInstanceUID: stringValue(sr, tags.sopInstanceUid),
+    seriesInstanceUID: stringValue(sr, tags.seriesInstanceUid),
+    studyInstanceUID: stringValue(sr, tags.studyInstanceUid),
+    sopClassUID: stringValue(sr, tags.sopClassUid),
+    title: concept(sequenceItems(sr, tags.conceptNameCodeSequence)[0])?.meaning ?? null,
+    contentDate: stringValue(sr, tags.contentDate),
+    contentTime: stringValue(sr, tags.contentTime),
+    completionFlag: stringValue(sr, tags.completionFlag),
+    verificationFlag: stringValue(sr, tags.verificationFlag),
     ...(extra ? { annotationSet: extra.set, measurements: extra.measurements?.measurements ?? null } : {}),
     observations: srObservations(sr),
     dicom: sr,
