@@ -14,7 +14,7 @@ import { isZip, looksLikeDicom } from '@medlake/shared/dicom/parse-part10';
 import { settledFileState } from '@medlake/shared/uploads/file-state';
 import type { FileOutcome, InstanceCounts, UploadFileRecord } from '../adapters/upload-records';
 import type { QuarantinedObject } from '../adapters/quarantine';
-import { ingestReportObject, isReportObject } from '../reports/ingest-report-object';
+import { ingestReportObject, isReportObject, reportObjectTooLarge } from '../reports/ingest-report-object';
 import { reportContextFor } from '../reports/report-context';
 import { ChecksumMismatch } from '../adapters/quarantine';
 import type { IngestContext } from './ingest-context';
@@ -107,8 +107,10 @@ async function processObject(object: QuarantinedObject, file: UploadFileRecord, 
   const first = await head(object);
 
   if (isZip(first)) return processZip(object, origin, context);
-  // Textual reports (CSV batches, text files) take the report pipeline.
+  // Reports (CSV batches, text files, PDFs) take the report pipeline.
   if (!looksLikeDicom(first) && isReportObject(first, file.name)) {
+    const tooLarge = reportObjectTooLarge(first, received);
+    if (tooLarge) return rejectedFile(tooLarge, received);
     const bytes = object.kind === 'memory' ? object.bytes : await readFile(object.path);
     return ingestReportObject(await reportContextFor(context), { bytes, fileName: file.name, uploadId: file.uploadId, fileIndex: file.index });
   }
