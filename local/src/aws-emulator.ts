@@ -10,7 +10,8 @@
  * appended to segment files with an index instead of two new files per
  * object (s3-object-log.ts; creating files was the emulator's largest cost);
  * multipart parts go there too and completing an upload copies nothing
- * (s3-multipart-log.ts).
+ * (s3-multipart-log.ts); GETs of large objects stream from there instead of
+ * reading the whole body into memory (s3-streamed-reads.ts).
  * Writing files through the thread pool (fs/promises) was measured too and
  * cost more CPU: the emulator is CPU-bound, not waiting on the disk. The
  * local stack runs this in a process of its own (aws-emulator-process.ts), as
@@ -31,6 +32,8 @@ import { kmsEtags } from './s3-kms-etags';
 import type { WritingStore } from './s3-kms-etags';
 import type { MultipartLogDeps, MultipartStore } from './s3-multipart-log';
 import { logMultipartParts } from './s3-multipart-log';
+import type { ReadableStore, StreamedReadsOptions, StreamingApp } from './s3-streamed-reads';
+import { streamLargeObjectReads } from './s3-streamed-reads';
 
 /** The parts of fauxqs's stores the local stack uses (fauxqs ships no public types for them). */
 export interface EmulatedObject {
@@ -109,6 +112,9 @@ export interface AwsEmulatorOptions {
   kmsBuckets?: readonly string[];
 }
 
+/** Objects from this size are streamed from the object log on GET (s3-streamed-reads.ts); smaller ones are read at once, as fauxqs does. */
+export const streamedReadMinBytes = 8 * 1024 * 1024;
+
 /** fauxqs's request body limit (its Fastify bodyLimit): larger single PUTs get 413. */
 export const emulatorMaxBodyBytes = 11 * 1024 * 1024;
 
@@ -124,7 +130,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
   const host = options.host ?? '127.0.0.1';
   const appUrl = import.meta.resolve('fauxqs');
   const internal = async <T>(path: string): Promise<T> => (await import(new URL(path, appUrl).href)) as T;
-  const [{ buildApp }, { SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }, { FileS3Persistence }, { S3Error }, { computeCompositeChecksum }] = await Promise.all([
+  const [{ buildApp }, { SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }, { FileS3Persistence }, { S3Error }, { computeCompositeChecksum, checksumHeaderName }] = await Promise.all([
     internal<{ buildApp(options: Record<string, unknown>): EmulatorApp }>('./app.js'),
     internal<{ SqsStore: SqsStoreClass }>('./sqs/sqsStore.js'),
     internal<{ SnsStore: new () => { region?: string; persistence?: unknown } }>('./sns/snsStore.js'),
@@ -132,7 +138,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
     internal<{ PersistenceManager: new (dir: string) => { db: { exec(sql: string): void }; loadSqsAndSns(sqs: unknown, sns: unknown): void; close(): void } }>('./persistence.js'),
     internal<{ FileS3Persistence: new (dir: string) => FileS3PersistenceBase }>('./s3/fileS3Persistence.js'),
     internal<Pick<MultipartLogDeps, 'S3Error'>>('./common/errors.js'),
-    internal<Pick<MultipartLogDeps, 'computeCompositeChecksum'>>('./s3/checksum.js'),
+    internal<Pick<MultipartLogDeps, 'computeCompositeChecksum'> & Pick<StreamedReadsOptions, 'checksumHeaderName'>>('./s3/checksum.js'),
   ]);
   // Loaded here, not at the top: on a Node without node:sqlite the check above answers first.
   const { DatabaseSync } = await import('node:sqlite');
@@ -167,6 +173,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
   }
 
   const app = buildApp({ logger: false, defaultRegion: options.region, stores: { sqsStore, snsStore, s3Store } });
+  streamLargeObjectReads(app as unknown as StreamingApp, s3Store as unknown as ReadableStore, { minBytes: streamedReadMinBytes, checksumHeaderName });
   const parts: EmulatorParts = { region: options.region, app, s3: s3Store, sqs: sqsStore, createMessage: (body) => SqsStore.createMessage(body, {}) };
   let port: number;
   try {

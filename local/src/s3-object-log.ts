@@ -72,6 +72,18 @@ export interface FileS3PersistenceBase {
 }
 
 /** What the object log adds: multipart uploads completed from their logged parts, without copying a byte. */
+/** Where an object's body lies in the segment files, in order (to stream it instead of reading it into memory). */
+export interface BodyExtent {
+  path: string;
+  offset: number;
+  length: number;
+}
+
+export interface LoggedBodies {
+  /** The extents of a logged object's body; undefined when the object is not in the log (fauxqs's file layout). */
+  extentsOf(bucket: string, key: string): BodyExtent[] | undefined;
+}
+
 export interface LoggedParts {
   /** A logged part's body (to complete an upload mixing both layouts the fauxqs way). */
   readPart(uploadId: string, partNumber: number): Buffer;
@@ -138,7 +150,7 @@ type Base = new (dir: string) => FileS3PersistenceBase;
 
 /** fauxqs's FileS3Persistence (loaded at run time) with object bodies in segments. */
 export function objectLogPersistence(FileS3Persistence: Base, Database: typeof DatabaseSync): new (dir: string) => FileS3PersistenceBase {
-  return class ObjectLog extends FileS3Persistence implements LoggedParts {
+  return class ObjectLog extends FileS3Persistence implements LoggedParts, LoggedBodies {
     private readonly db: DatabaseSync;
     private readonly segmentsDir: string;
     private readonly readers = new Map<number, number>();
@@ -182,8 +194,12 @@ export function objectLogPersistence(FileS3Persistence: Base, Database: typeof D
       this.writer = this.openSegment(Math.max(last, 1));
     }
 
+    private segmentPath(id: number): string {
+      return join(this.segmentsDir, `${String(id).padStart(6, '0')}.seg`);
+    }
+
     private openSegment(id: number): { id: number; fd: number; size: number } {
-      const fd = openSync(join(this.segmentsDir, `${String(id).padStart(6, '0')}.seg`), 'a');
+      const fd = openSync(this.segmentPath(id), 'a');
       return { id, fd, size: fstatSync(fd).size };
     }
 
@@ -202,7 +218,7 @@ export function objectLogPersistence(FileS3Persistence: Base, Database: typeof D
     private reader(segment: number): number {
       let fd = this.readers.get(segment);
       if (fd === undefined) {
-        fd = openSync(join(this.segmentsDir, `${String(segment).padStart(6, '0')}.seg`), 'r');
+        fd = openSync(this.segmentPath(segment), 'r');
         this.readers.set(segment, fd);
       }
       return fd;
@@ -223,10 +239,19 @@ export function objectLogPersistence(FileS3Persistence: Base, Database: typeof D
       this.statements.upsert.run(bucket, obj.key, segment, offset, obj.body.length, objectMeta(obj), null);
     }
 
-    override readBody(bucket: string, key: string): Buffer {
+    private extentRows(bucket: string, key: string): Extent[] | undefined {
       const row = this.statements.find.get(bucket, key) as IndexRow | undefined;
-      if (!row) return super.readBody(bucket, key);
-      const extents: Extent[] = row.extents ? (JSON.parse(row.extents) as Extent[]) : [[row.segment, row.offset, row.length]];
+      if (!row) return undefined;
+      return row.extents ? (JSON.parse(row.extents) as Extent[]) : [[row.segment, row.offset, row.length]];
+    }
+
+    extentsOf(bucket: string, key: string): BodyExtent[] | undefined {
+      return this.extentRows(bucket, key)?.map(([segment, offset, length]) => ({ path: this.segmentPath(segment), offset, length }));
+    }
+
+    override readBody(bucket: string, key: string): Buffer {
+      const extents = this.extentRows(bucket, key);
+      if (!extents) return super.readBody(bucket, key);
       const body = Buffer.allocUnsafe(extents.reduce((sum, extent) => sum + extent[2], 0));
       let at = 0;
       for (const extent of extents) {
