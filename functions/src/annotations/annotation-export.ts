@@ -6,6 +6,7 @@
  */
 import type { AnnotationDocument } from '@medlake/shared/annotations/annotation-document';
 import type { ExportLabel } from '@medlake/shared/export/labels-csv';
+import type { AnnotationSetVersion } from '@medlake/shared/export/sr-observations';
 import type { Queryable } from '../adapters/database';
 import { databasePool } from '../adapters/database';
 
@@ -34,15 +35,8 @@ export async function labelRowsForExport(studyUids: readonly string[], db: Query
 
 export interface ExportAnnotationVersion {
   studyInstanceUID: string;
-  setId: string;
-  name: string;
-  version: number;
-  /** Is this the set's latest version? */
-  current: boolean;
-  parentVersion: number | null;
-  author: string | null;
-  createdAt: string;
-  message: string | null;
+  /** The set and version as the export's annotation JSON names it. */
+  set: AnnotationSetVersion;
   /** The stored SR: its series, instance and archived object. */
   seriesInstanceUID: string;
   sopInstanceUID: string;
@@ -65,14 +59,16 @@ export async function annotationVersionsForExport(studyUids: readonly string[], 
   );
   return rows.rows.map((r) => ({
     studyInstanceUID: r.study_uid,
-    setId: r.set_id,
-    name: r.name,
-    version: r.version,
-    current: r.current,
-    parentVersion: r.parent_version,
-    author: r.author_name,
-    createdAt: r.created_at.toISOString(),
-    message: r.message,
+    set: {
+      setId: r.set_id,
+      name: r.name,
+      version: r.version,
+      current: r.current,
+      parentVersion: r.parent_version,
+      author: r.author_name,
+      createdAt: r.created_at.toISOString(),
+      message: r.message,
+    },
     seriesInstanceUID: r.series_uid,
     sopInstanceUID: r.sop_uid,
     archiveKey: r.archive_key,

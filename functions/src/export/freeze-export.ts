@@ -14,12 +14,12 @@ import type pg from 'pg';
 import { stringValue } from '@medlake/shared/dicom/dicom-json-read';
 import { annotationSopClassSql, isAnnotationSopClass } from '@medlake/shared/export/export-options';
 import { exportedInstancesSql, selectedStudiesSql } from '@medlake/shared/export/export-selection-sql';
-import type { AnnotationSetVersion } from '@medlake/shared/export/sr-observations';
 import type { DeidCode, DeidSummary } from '@medlake/shared/export/readme';
 import { annotationPath, dicomPath, estimateZipBytes, labelsCsvPath, manifestCsvPath, manifestJsonPath, readmePath, reportPath } from '@medlake/shared/export/zip-layout';
 import { SqlParameters } from '@medlake/shared/query/sql';
 import { studyFilterFromJson } from '@medlake/shared/query/study-filter';
 import { inTransaction } from '../adapters/database';
+import type { ExportAnnotationVersion } from '../annotations/annotation-export';
 import { annotationVersionsForExport, labelRowsForExport } from '../annotations/annotation-export';
 import { ReportStore } from '../reports/report-store';
 import type { ExportFailure, ExportRecord, ItemKind, ZipPlan } from './export-records';
@@ -172,6 +172,7 @@ async function freezeSelection(client: pg.PoolClient, record: ExportRecord, inse
   const { options, selection } = record;
   const params = new SqlParameters();
   const selected = selectedStudiesSql({ filter: selection.filter ? studyFilterFromJson(selection.filter) : null, studies: selection.studies }, params);
+  const versions = options.annotations ? await annotationVersionsOfSelection(client, selected, params.values) : new Map<string, ExportAnnotationVersion>();
   await client.query(
     `DECLARE export_freeze NO SCROLL CURSOR FOR
      SELECT s.patient_id, to_char(s.study_date, 'YYYY-MM-DD') AS study_date, s.study_uid, se.series_uid, se.series_number, se.modality,
@@ -201,14 +202,9 @@ async function freezeSelection(client: pg.PoolClient, record: ExportRecord, inse
         });
       }
     }
-    // Which annotation set version each SR is in the lake's history (matched by its archived object), with its measurements.
-    const versions = study.annotations.length ? await annotationVersionsForExport([study.uid], { all: true }, client) : [];
     for (const sr of study.annotations) {
-      const version = versions.find((v) => v.archiveKey === sr.archive_key);
-      const set: AnnotationSetVersion | null = version
-        ? { setId: version.setId, name: version.name, version: version.version, current: version.current, parentVersion: version.parentVersion, author: version.author, createdAt: version.createdAt, message: version.message }
-        : null;
-      const frozen: FrozenAnnotation = { sr: sr.document as FrozenAnnotation['sr'], set, measurements: version?.document ?? null };
+      const version = versions.get(sr.archive_key);
+      const frozen: FrozenAnnotation = { sr: sr.document as FrozenAnnotation['sr'], set: version?.set ?? null, measurements: version?.document ?? null };
       await inserter.add({
         ...generated('annotation', annotationPath(options.layout, { patientId: sr.patient_id, studyUid: sr.study_uid, seriesUid: sr.series_uid, sopUid: sr.sop_uid })),
         patientId: sr.patient_id, studyUid: sr.study_uid, studyDate: sr.study_date, seriesUid: sr.series_uid, seriesNumber: sr.series_number, modality: sr.modality,
@@ -244,6 +240,23 @@ async function freezeSelection(client: pg.PoolClient, record: ExportRecord, inse
   }
   await addTrailingFiles(inserter);
   return { dicom };
+}
+
+/**
+ * Which annotation set version each SR of the selection is in the lake's
+ * history, by its archived object (with its measurements): one query for all
+ * the selected studies that hold annotations.
+ */
+async function annotationVersionsOfSelection(client: pg.PoolClient, selected: string, values: unknown[]): Promise<Map<string, ExportAnnotationVersion>> {
+  const annotated = await client.query<{ study_uid: string }>(
+    `SELECT DISTINCT i.study_uid FROM (${selected}) selected JOIN instances i ON i.study_uid = selected.study_uid WHERE ${annotationSopClassSql('i.sop_class_uid')}`,
+    values,
+  );
+  const byArchiveKey = new Map<string, ExportAnnotationVersion>();
+  for (const version of await annotationVersionsForExport(annotated.rows.map((r) => r.study_uid), { all: true }, client)) {
+    if (!byArchiveKey.has(version.archiveKey)) byArchiveKey.set(version.archiveKey, version);
+  }
+  return byArchiveKey;
 }
 
 async function addTrailingFiles(inserter: ItemInserter): Promise<void> {
