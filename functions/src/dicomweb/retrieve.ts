@@ -2,8 +2,10 @@
  * WADO-RS retrieve of a study, series or instance (PS3.18 §10.4.1.1.1):
  * multipart/related; type="application/dicom", one part per archived Part 10
  * file, streamed from the archive as stored (no transcoding). A single
- * instance may also be asked for as bare application/dicom.
+ * instance may also be asked for as bare application/dicom. A study or
+ * series holds the instances its QIDO-RS lists answer the caller.
  */
+import { annotationInstanceShownSql } from '@medlake/shared/annotations/visibility-sql';
 import type { Queryable } from '../adapters/database';
 import { databasePool } from '../adapters/database';
 import { notFound } from '../http/errors';
@@ -47,7 +49,7 @@ export function negotiateRetrieve(accept: string | undefined, storedSyntaxes: re
 
 export async function answerRetrieve(request: HttpRequest<unknown>, db: Queryable = databasePool()): Promise<StreamingResult> {
   const { study, series, instance } = request.params as { study: string; series?: string; instance?: string };
-  const values: string[] = [study];
+  const values: (string | null)[] = [study];
   let where = 'study_uid = $1';
   if (series) {
     values.push(series);
@@ -56,6 +58,10 @@ export async function answerRetrieve(request: HttpRequest<unknown>, db: Queryabl
   if (instance) {
     values.push(instance);
     where += ` AND sop_uid = $${values.length}`;
+  } else {
+    // A study or series sends what its QIDO-RS lists hold: of each annotation set the version the caller looks at (older ones by their own path).
+    values.push(request.principal?.sub ?? null);
+    where += ` AND ${annotationInstanceShownSql('instances.sop_uid', `$${values.length}`)}`;
   }
   const rows = (await db.query<Stored>(`SELECT sop_uid, study_uid, transfer_syntax_uid, archive_key, size_bytes FROM instances WHERE ${where} ORDER BY series_uid, instance_number NULLS LAST, sop_uid`, values)).rows;
   if (rows.length === 0) throw notFound('not_found', instance ? 'No such instance in this series and study.' : series ? 'No such series in this study.' : 'No such study.');
