@@ -21,12 +21,15 @@
  * item, and the decision, the upload file's counts and the audit entry are
  * written in the same transaction; releasing it again changes nothing.
  * Study and series counters are updated by increments (never recounted from a
- * stale snapshot), rows are touched in key order so concurrent batches cannot
+ * stale snapshot) and count what DICOMweb shows by default (an annotation
+ * version its set moved on from is left out: the annotation store moves the
+ * counters when it records a version), rows are touched in key order so concurrent batches cannot
  * deadlock, and patients are inserted without locking existing rows so
  * batches of one patient do not serialize.
  */
 import pLimit from 'p-limit';
 import type pg from 'pg';
+import { annotationInstanceShownByDefaultSql } from '@medlake/shared/annotations/visibility-sql';
 import type { Archive } from './archive';
 import type { AuditEntry } from './audit-log';
 import { AuditLog } from './audit-log';
@@ -146,8 +149,13 @@ export interface IndexOutcome {
 }
 
 interface SourceRow { source_uid_hash: string; source_sha256: string; sop_uid: string; upload_id: string | null; file_index: number | null; outcome: string }
-/** size_bytes: a number when read as JSON, a string from a bigint column. */
-interface CurrentRow { sop_uid: string; version: number; series_uid: string; study_uid: string; size_bytes: string | number }
+/**
+ * size_bytes: a number when read as JSON, a string from a bigint column.
+ * hidden: an annotation version nobody is shown by default, which the
+ * counters leave out (functions/src/annotations/shown-counters.ts); a new
+ * version of its file stays hidden (visibility goes by SOP Instance UID).
+ */
+interface CurrentRow { sop_uid: string; version: number; series_uid: string; study_uid: string; size_bytes: string | number; hidden: boolean }
 interface VersionRow { sop_uid: string; version: number; sha256: string }
 
 type Plan =
@@ -213,7 +221,8 @@ export class IndexWriter {
       `SELECT
          (SELECT coalesce(json_agg(s), '[]') FROM (SELECT source_uid_hash, source_sha256, sop_uid, upload_id, file_index, outcome FROM ingested_sources
             WHERE (source_uid_hash, source_sha256) IN (SELECT * FROM unnest($1::text[], $2::text[]))) s) AS sources,
-         (SELECT coalesce(json_agg(c), '[]') FROM (SELECT sop_uid, version, series_uid, study_uid, size_bytes FROM instances WHERE sop_uid = ANY($3)) c) AS current,
+         (SELECT coalesce(json_agg(c), '[]') FROM (SELECT ci.sop_uid, ci.version, ci.series_uid, ci.study_uid, ci.size_bytes, NOT ${annotationInstanceShownByDefaultSql('ci.sop_uid')} AS hidden
+            FROM instances ci WHERE ci.sop_uid = ANY($3)) c) AS current,
          (SELECT coalesce(json_agg(v), '[]') FROM (SELECT sop_uid, version, sha256 FROM instance_versions WHERE sop_uid = ANY($3)) v) AS versions`,
       [items.map((i) => i.sourceUidHash), items.map((i) => i.sourceSha256), sops],
     );
@@ -262,7 +271,7 @@ export class IndexWriter {
       archived.push({ sop_uid: sop, version, sha256: item.sha256 });
       versionsBySop.set(sop, archived);
       // A later item of the batch for the same SOP replaces this one, not the row in the table.
-      currentBySop.set(sop, { sop_uid: sop, version, series_uid: item.series.seriesUid, study_uid: item.study.studyUid, size_bytes: String(item.part10.length) });
+      currentBySop.set(sop, { sop_uid: sop, version, series_uid: item.series.seriesUid, study_uid: item.study.studyUid, size_bytes: String(item.part10.length), hidden: replaces?.hidden ?? false });
     }
     return { plans, releasing };
   }
@@ -424,7 +433,7 @@ async function recordReleases(client: Queryable, plans: readonly Plan[]): Promis
 
 interface StudyDelta { instances: number; series: number; bytes: number; modalities: Set<string>; bodyParts: Set<string>; sopClasses: Set<string> }
 
-/** Counter increments, in key order: new instances, replaced ones that moved, sizes, modalities, body parts, SOP classes. */
+/** Counter increments, in key order: new instances (hidden annotation versions left out), replaced ones that moved, sizes, modalities, body parts, SOP classes. */
 function counterDeltas(publish: readonly Extract<Plan, { kind: 'publish' }>[], newSeries: readonly { series_uid: string; study_uid: string }[]): { seriesRows: [string, number][]; studyRows: [string, StudyDelta][] } {
   const seriesDelta = new Map<string, number>();
   const study = new Map<string, StudyDelta>();
@@ -437,14 +446,16 @@ function counterDeltas(publish: readonly Extract<Plan, { kind: 'publish' }>[], n
   for (const plan of publish) {
     const { item, replaces } = plan;
     const s = studyEntry(item.study.studyUid);
+    // A hidden annotation version was not counted and is not counted now; its bytes are stored all the same.
+    const counted = replaces?.hidden ? 0 : 1;
     if (replaces) {
-      add(seriesDelta, replaces.series_uid, -1);
+      add(seriesDelta, replaces.series_uid, -counted);
       const old = studyEntry(replaces.study_uid);
-      old.instances -= 1;
+      old.instances -= counted;
       old.bytes -= Number(replaces.size_bytes);
     }
-    add(seriesDelta, item.series.seriesUid, 1);
-    s.instances += 1;
+    add(seriesDelta, item.series.seriesUid, counted);
+    s.instances += counted;
     s.bytes += item.part10.length;
     if (item.series.modality) s.modalities.add(item.series.modality);
     if (item.series.bodyPart) s.bodyParts.add(item.series.bodyPart);

@@ -10,6 +10,7 @@ import type { AnnotationDocument } from '@medlake/shared/annotations/annotation-
 import type { KnownSet, KnownVersion, StudyAnnotations } from '@medlake/shared/annotations/versioning-rule';
 import type { Queryable } from '../adapters/database';
 import { inTransaction } from '../adapters/database';
+import { moveShownCounters } from './shown-counters';
 
 export interface Author {
   sub: string;
@@ -237,8 +238,20 @@ export class AnnotationStore {
     );
   }
 
-  /** Inserts a version and points its set to it (creating the set's first version when `version` is 1). */
+  /**
+   * Inserts a version and points its set to it (creating the set's first
+   * version when `version` is 1). The version it was at is hidden from now
+   * on: the study and series counters follow (./shown-counters.ts).
+   */
   async insertVersion(client: Queryable, v: NewVersion): Promise<void> {
+    const previous = await client.query<{ sop_uid: string }>(
+      'SELECT v.sop_uid FROM annotation_sets s JOIN annotation_versions v ON v.set_id = s.set_id AND v.version = s.current_version WHERE s.set_id = $1',
+      [v.setId],
+    );
+    await moveShownCounters(client, [v.sopUid, ...previous.rows.map((r) => r.sop_uid)], () => this.recordVersion(client, v));
+  }
+
+  private async recordVersion(client: Queryable, v: NewVersion): Promise<void> {
     await client.query(
       `INSERT INTO annotation_versions (set_id, version, parent_version, restored_from, source, rule, sop_uid, instance_version, series_uid, sop_class_uid,
          author_sub, author_name, message, document, measurement_count)

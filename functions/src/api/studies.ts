@@ -4,6 +4,7 @@
  * series, `GET /api/patients/{id}/studies` (a patient's timeline). Opening a
  * study is audited (once per principal, study and hour).
  */
+import { annotationSeriesShownByDefaultSql } from '@medlake/shared/annotations/visibility-sql';
 import { QueryError } from '@medlake/shared/query/errors';
 import { parseStudyFilter } from '@medlake/shared/query/study-filter';
 import type { StudyFilter } from '@medlake/shared/query/study-filter';
@@ -107,7 +108,9 @@ async function getStudy(request: HttpRequest<unknown>, db: Queryable = databaseP
   const row = (await db.query<StudyRow>(`SELECT ${studyListColumns} FROM studies s JOIN patients p ON p.patient_id = s.patient_id WHERE s.study_uid = $1`, [uid])).rows[0];
   if (!row) throw notFound('not_found', 'No such study.');
   const series = await db.query<{ series_uid: string; modality: string | null; series_number: number | null; description: string | null; body_part: string | null; num_instances: number }>(
-    'SELECT series_uid, modality, series_number, description, body_part, num_instances FROM series WHERE study_uid = $1 ORDER BY series_number NULLS LAST, series_uid',
+    // The series DICOMweb lists by default: not those holding only annotation versions their sets moved on from (counted by nobody either).
+    `SELECT series_uid, modality, series_number, description, body_part, num_instances FROM series
+     WHERE study_uid = $1 AND ${annotationSeriesShownByDefaultSql('series.series_uid')} ORDER BY series_number NULLS LAST, series_uid`,
     [uid],
   );
   await auditStudyAccess(request, 'open', [uid]);

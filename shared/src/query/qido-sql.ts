@@ -4,7 +4,7 @@
  * attributes match their columns; any other attribute of the level matches
  * the stored DICOM JSON. Values are parameters only.
  */
-import { annotationInstanceShownSql, annotationSeriesShownSql } from '../annotations/visibility-sql';
+import { annotationInstanceShownSql, annotationSeriesShownSql, seriesShownCountSql, studyShownCountsSql } from '../annotations/visibility-sql';
 import type { AttributeMatch, QidoLevel, QidoQuery } from './qido';
 import type { SqlQuery } from './sql';
 import { SqlParameters, likeLiteral, likePattern } from './sql';
@@ -57,21 +57,32 @@ const orderClause: Record<QidoLevel, string> = {
   instance: 'se.series_number NULLS LAST, se.series_uid, i.instance_number NULLS LAST, i.sop_uid',
 };
 
-const selectClause: Record<QidoLevel, string> = {
-  study: `s.study_uid, s.patient_id, s.study_date, s.study_time, s.accession_number, s.study_id, s.description AS study_description,
-    s.referring_physician, s.modalities, s.num_series, s.num_instances, s.attributes AS study_attributes,
-    p.patient_name, p.sex AS patient_sex, p.birth_date AS patient_birth_date`,
-  series: `se.series_uid, se.study_uid, se.modality, se.series_number, se.description AS series_description, se.body_part,
-    se.num_instances AS series_num_instances, se.attributes AS series_attributes`,
-  instance: `i.sop_uid, i.series_uid, i.study_uid, i.sop_class_uid, i.instance_number, i.number_of_frames, i.rows, i.columns,
-    i.transfer_syntax_uid, i.attributes AS instance_attributes`,
-};
+/**
+ * The columns of each level. Counts come from the index counters (what
+ * everybody is shown by default); `viewer`, the caller's placeholder, takes
+ * them again in the studies where the caller picked other annotation versions
+ * to view (shared/src/annotations/visibility-sql.ts).
+ */
+function selectClause(level: QidoLevel, viewer: string | null): string {
+  switch (level) {
+    case 'study':
+      return `s.study_uid, s.patient_id, s.study_date, s.study_time, s.accession_number, s.study_id, s.description AS study_description,
+    s.referring_physician, s.modalities, ${viewer ? studyShownCountsSql('s', viewer) : 's.num_series, s.num_instances'}, s.attributes AS study_attributes,
+    p.patient_name, p.sex AS patient_sex, p.birth_date AS patient_birth_date`;
+    case 'series':
+      return `se.series_uid, se.study_uid, se.modality, se.series_number, se.description AS series_description, se.body_part,
+    ${viewer ? seriesShownCountSql('se', viewer) : 'se.num_instances'} AS series_num_instances, se.attributes AS series_attributes`;
+    case 'instance':
+      return `i.sop_uid, i.series_uid, i.study_uid, i.sop_class_uid, i.instance_number, i.number_of_frames, i.rows, i.columns,
+    i.transfer_syntax_uid, i.attributes AS instance_attributes`;
+  }
+}
 
 /** With the study (and series) columns a response needs when the path does not fix them. */
-function selectFor(level: QidoLevel, scope: QidoScope): string {
-  const parts = [selectClause[level]];
-  if (level !== 'study' && !scope.studyUid) parts.push(selectClause.study);
-  if (level === 'instance' && !scope.seriesUid) parts.push(selectClause.series);
+function selectFor(level: QidoLevel, scope: QidoScope, viewer: string | null): string {
+  const parts = [selectClause(level, viewer)];
+  if (level !== 'study' && !scope.studyUid) parts.push(selectClause('study', viewer));
+  if (level === 'instance' && !scope.seriesUid) parts.push(selectClause('series', viewer));
   return parts.join(',\n    ');
 }
 
@@ -96,16 +107,20 @@ export function qidoSql(query: QidoQuery, scope: QidoScope = {}, viewerSub: stri
     const condition = matchCondition(match, query.fuzzy, params);
     if (condition) where.push(condition);
   }
-  if (query.level === 'series') where.push(annotationSeriesShownSql('se.series_uid', params.add(viewerSub)));
-  if (query.level === 'instance') where.push(annotationInstanceShownSql('i.sop_uid', params.add(viewerSub)));
+  let viewer: string | null = null;
+  if (query.level === 'series') where.push(annotationSeriesShownSql('se.series_uid', (viewer = params.add(viewerSub))));
+  if (query.level === 'instance') where.push(annotationInstanceShownSql('i.sop_uid', (viewer = params.add(viewerSub))));
   const whereSql = where.length ? `WHERE ${where.join('\n  AND ')}` : '';
   const from = fromClause[query.level];
   const countValues = [...params.values];
+  // Counts in the page as the caller is shown them; nobody (no sub) reads the counters as they are.
+  if (viewerSub === null) viewer = null;
+  else viewer ??= params.add(viewerSub);
   const limit = params.add(query.limit);
   const offset = params.add(query.offset);
   return {
     page: {
-      text: `SELECT ${selectFor(query.level, scope)}\nFROM ${from}\n${whereSql}\nORDER BY ${orderClause[query.level]}\nLIMIT ${limit} OFFSET ${offset}`,
+      text: `SELECT ${selectFor(query.level, scope, viewer)}\nFROM ${from}\n${whereSql}\nORDER BY ${orderClause[query.level]}\nLIMIT ${limit} OFFSET ${offset}`,
       values: params.values,
     },
     count: { text: `SELECT count(*)::int AS total FROM ${from} ${whereSql}`, values: countValues },

@@ -125,6 +125,20 @@ describe('QIDO-RS SQL', () => {
     expect(scoped.page.text).not.toContain('s.num_series');
     expect(qidoSql(parse('series', '')).page.text).toContain('s.num_series');
   });
+  it('reads counts from the index counters, taken again only where the caller picked annotation versions', () => {
+    const anonymous = qidoSql(parse('study', 'PatientID=X'));
+    expect(anonymous.page.text).toContain('s.num_instances');
+    expect(anonymous.page.text).not.toContain('medlake_study_shown_instances');
+    for (const [level, fn] of [['study', 'medlake_study_shown_instances'], ['series', 'medlake_series_shown_instances']] as const) {
+      const { page, count } = qidoSql(parse(level, 'PatientID=X'), {}, 'viewer-sub');
+      expect(page.text).toContain(fn);
+      expect(page.text).toContain('annotation_view_selections');
+      expect(page.values).toContain('viewer-sub');
+      // The total needs no counts: its query carries exactly the parameters it uses.
+      expect(count.text).not.toContain(fn);
+      expect(Math.max(...[...count.text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))).toBe(count.values.length);
+    }
+  });
   it('matches fuzzy names word by word on the folded name', () => {
     const { page } = qidoSql(parse('study', 'PatientName=jo%20sm&fuzzymatching=true'));
     expect(page.text).toContain('p.patient_name_fold');
