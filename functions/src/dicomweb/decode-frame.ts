@@ -7,15 +7,18 @@
  *   colour converted to RGB as the JPEG says;
  * - JPEG Lossless (Process 14, and its first-order prediction SV1), 2 to 16
  *   bits: jpeg-lossless-decoder-js;
- * - RLE Lossless (PS3.5 Annex G): below, a byte-segment PackBits decoder.
- * JPEG-LS and JPEG 2000 need native codecs (WebAssembly builds of CharLS and
- * OpenJPEG) and answer 406 with the reason; viewers decode those frames
- * themselves from /frames.
+ * - RLE Lossless (PS3.5 Annex G): below, a byte-segment PackBits decoder;
+ * - JPEG-LS (lossless, near-lossless), JPEG 2000 (lossless, lossy) and
+ *   HTJ2K (all three syntaxes): the WebAssembly builds of CharLS, OpenJPEG
+ *   and OpenJPH (decode-wasm-frame.ts), loaded on the first such frame.
+ * Other compressed syntaxes (MPEG, HEVC, deflated image frames...) answer
+ * 406 with the reason; viewers fetch those frames from /frames.
  * Pure: the frame's bytes and its pixel module in, native pixels and the
  * pixel module they now follow out.
  */
 import jpeg from 'jpeg-js';
 import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js';
+import { decodeJpeg2000, decodeJpegLs, htj2kSyntaxes, jpeg2000Syntaxes, jpegLsSyntaxes } from './decode-wasm-frame';
 import type { PixelModule } from './render-frame';
 import { RenderError } from './render-frame';
 
@@ -30,13 +33,22 @@ const rleLossless = '1.2.840.10008.1.2.5';
 
 /** Whether a frame in this transfer syntax can be decoded here. */
 export function canDecode(transferSyntaxUid: string): boolean {
-  return jpegBaseline.has(transferSyntaxUid) || jpegLossless.has(transferSyntaxUid) || transferSyntaxUid === rleLossless;
+  return (
+    jpegBaseline.has(transferSyntaxUid) ||
+    jpegLossless.has(transferSyntaxUid) ||
+    transferSyntaxUid === rleLossless ||
+    jpegLsSyntaxes.has(transferSyntaxUid) ||
+    jpeg2000Syntaxes.has(transferSyntaxUid) ||
+    htj2kSyntaxes.has(transferSyntaxUid)
+  );
 }
 
-export function decodeFrame(transferSyntaxUid: string, bytes: Uint8Array, module: PixelModule): NativeFrame {
+export async function decodeFrame(transferSyntaxUid: string, bytes: Uint8Array, module: PixelModule): Promise<NativeFrame> {
   if (jpegBaseline.has(transferSyntaxUid)) return decodeJpegBaseline(bytes, module);
   if (jpegLossless.has(transferSyntaxUid)) return decodeJpegLossless(bytes, module);
   if (transferSyntaxUid === rleLossless) return decodeRle(bytes, module);
+  if (jpegLsSyntaxes.has(transferSyntaxUid)) return decodeJpegLs(bytes, module);
+  if (jpeg2000Syntaxes.has(transferSyntaxUid) || htj2kSyntaxes.has(transferSyntaxUid)) return decodeJpeg2000(bytes, module, transferSyntaxUid);
   throw new RenderError(`frames in transfer syntax ${transferSyntaxUid} cannot be decoded here`);
 }
 

@@ -3,9 +3,9 @@
  * as JPEG (jpeg-js) or PNG (pngjs), for instances, frames and series (a
  * series renders its middle image; a study's thumbnail is its first imaging
  * series'). Native pixel data is rendered as stored; JPEG Baseline, JPEG
- * Lossless and RLE frames are decoded first (decode-frame.ts); JPEG-LS and
- * JPEG 2000 answer 406 with the reason. Every image is kept in the archive
- * bucket under derived/ after its first render.
+ * Lossless, RLE, JPEG-LS, JPEG 2000 and HTJ2K frames are decoded first
+ * (decode-frame.ts); other compressed syntaxes answer 406 with the reason.
+ * Every image is kept in the archive bucket under derived/ after its first render.
  */
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -160,7 +160,7 @@ export async function renderStoredFrame(target: RenderTarget, frame: number, wan
   );
   try {
     const module = pixelModuleOf(target.attributes, target.transfer_syntax_uid);
-    const native = isNative(target.transfer_syntax_uid) ? { pixels: pixels as Buffer, module } : decodeFrame(target.transfer_syntax_uid, pixels as Buffer, module);
+    const native = isNative(target.transfer_syntax_uid) ? { pixels: pixels as Buffer, module } : await decodeFrame(target.transfer_syntax_uid, pixels as Buffer, module);
     return encode(renderFrame(native.pixels, native.module, wanted.options), wanted);
   } catch (error) {
     if (error instanceof RenderError) throw notAcceptable(`This image cannot be rendered: ${error.message}`);
