@@ -2,6 +2,7 @@
  * `medlake`: the hospital gateway's command line.
  *   medlake upload <dir|zip|files…>   send files through the upload API
  *   medlake gateway --port 11112 …     receive DICOM C-STORE and forward it
+ *   medlake gateway --tls-cert … --tls-key …   the same over DICOM TLS (port 2762)
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GatewayError, describeError } from './errors';
@@ -16,10 +17,12 @@ function positiveInt(name: string) {
   };
 }
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('--port must be 0 to 65535 (0: any free port).');
-  return n;
+function port(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`${name} must be 0 to 65535 (0: any free port).`);
+    return n;
+  };
 }
 
 function nonNegative(name: string) {
@@ -62,7 +65,8 @@ export function buildProgram(): Command {
   program
     .command('gateway')
     .description('Run a DICOM C-STORE receiver (SCP) that buffers instances durably and uploads them in the background.')
-    .addOption(new Option('--port <port>', 'TCP port to listen on').argParser(port).default(11112))
+    // No commander default for --port: with TLS configured, plain DICOM listens only when asked for.
+    .addOption(new Option('--port <port>', 'plain (unencrypted) DICOM port; default 11112 without TLS, none with TLS unless given').argParser(port('--port')))
     .option('--host <address>', 'address to listen on', '0.0.0.0')
     .option('--ae-title <aet>', 'this receiver\'s AE title (the called AE title PACS must use)', 'MEDLAKE')
     .option('--allow-ae <aets>', 'calling AE titles allowed to send (comma-separated or repeated; default: any)', list)
@@ -75,6 +79,13 @@ export function buildProgram(): Command {
     .addOption(new Option('--flush-seconds <s>', 'wait this long for more instances before uploading a batch').argParser(nonNegative('--flush-seconds')).default(2))
     .addOption(new Option('--min-free-mb <mb>', 'refuse new instances (status A700) below this free space in the buffer').argParser(nonNegative('--min-free-mb')).default(512))
     .option('--no-upload', 'only receive and buffer (upload later with the upload loop enabled)')
+    .option('--tls-cert <file>', 'DICOM TLS: the receiver\'s certificate (PEM, may be followed by its chain; env MEDLAKE_GATEWAY_TLS_CERT)')
+    .option('--tls-key <file>', 'DICOM TLS: its private key (PEM, unencrypted, not readable by others; env MEDLAKE_GATEWAY_TLS_KEY)')
+    .addOption(new Option('--tls-port <port>', 'DICOM TLS port (env MEDLAKE_GATEWAY_TLS_PORT; default 2762)').argParser(port('--tls-port')))
+    .option('--tls-ca <file>', 'CA certificate(s) (PEM) that issue the modalities\' client certificates: asked for and verified (env MEDLAKE_GATEWAY_TLS_CA)')
+    .option('--tls-require-client-cert', 'mutual TLS: refuse peers without a client certificate from --tls-ca (env MEDLAKE_GATEWAY_TLS_REQUIRE_CLIENT_CERT)')
+    .addOption(new Option('--tls-min-version <version>', 'oldest TLS version accepted (env MEDLAKE_GATEWAY_TLS_MIN_VERSION; default TLSv1.2)').choices(['TLSv1.2', 'TLSv1.3']))
+    .option('--tls-ciphers <list>', 'OpenSSL cipher list for TLS 1.2 (env MEDLAKE_GATEWAY_TLS_CIPHERS; default: node\'s)')
     .action(async (options) => {
       const { gatewayCommand } = await import('./gateway-command');
       process.exitCode = await gatewayCommand(options, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });

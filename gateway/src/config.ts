@@ -1,12 +1,13 @@
 /**
- * Where the gateway finds its server and machine credentials: command-line
- * flags, then the environment (MEDLAKE_URL, MEDLAKE_GATEWAY_USER,
+ * Where the gateway finds its server and machine credentials (and the
+ * receiver's DICOM TLS settings, see tls-settings.ts): command-line flags,
+ * then the environment (MEDLAKE_URL, MEDLAKE_GATEWAY_USER,
  * MEDLAKE_GATEWAY_PASSWORD), then a JSON config file. The file holds a
  * password, so, like ssh with its keys, we refuse one that others can read.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from './errors';
 
 export const envVars = {
@@ -23,10 +24,22 @@ export interface Connection {
   password: string;
 }
 
+/** The receiver's DICOM TLS settings as the config file's "tls" object holds them (paths made absolute). */
+export interface TlsFileSettings {
+  port?: number;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  requireClientCert?: boolean;
+  minVersion?: string;
+  ciphers?: string;
+}
+
 export interface ConfigFile {
   url?: string;
   username?: string;
   password?: string;
+  tls?: TlsFileSettings;
 }
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -58,6 +71,42 @@ export function readConfigFile(path: string): ConfigFile {
     if (value !== undefined && typeof value !== 'string') throw new ConfigError('config_invalid', `"${key}" in ${path} must be a string.`);
     if (typeof value === 'string') out[key] = value;
   }
+  const tls = (parsed as Record<string, unknown>).tls;
+  if (tls !== undefined) out.tls = readTlsSection(tls, path);
+  return out;
+}
+
+/** File paths in the "tls" object are relative to the config file's folder, as in most servers' configs. */
+function readTlsSection(section: unknown, path: string): TlsFileSettings {
+  if (!section || typeof section !== 'object' || Array.isArray(section)) throw new ConfigError('config_invalid', `"tls" in ${path} must be an object.`);
+  const values = section as Record<string, unknown>;
+  const known = new Set(['port', 'cert', 'key', 'ca', 'requireClientCert', 'minVersion', 'ciphers']);
+  for (const key of Object.keys(values)) {
+    if (!known.has(key)) throw new ConfigError('config_invalid', `Unknown setting "tls.${key}" in ${path} (known: ${[...known].join(', ')}).`);
+  }
+  const out: TlsFileSettings = {};
+  for (const key of ['cert', 'key', 'ca'] as const) {
+    const value = values[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !value) throw new ConfigError('config_invalid', `"tls.${key}" in ${path} must be a file path.`);
+    out[key] = resolve(dirname(path), value);
+  }
+  for (const key of ['minVersion', 'ciphers'] as const) {
+    const value = values[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw new ConfigError('config_invalid', `"tls.${key}" in ${path} must be a string.`);
+    out[key] = value;
+  }
+  if (values.port !== undefined) {
+    if (!Number.isInteger(values.port) || (values.port as number) < 0 || (values.port as number) > 65535) {
+      throw new ConfigError('config_invalid', `"tls.port" in ${path} must be a port number (0 to 65535).`);
+    }
+    out.port = values.port as number;
+  }
+  if (values.requireClientCert !== undefined) {
+    if (typeof values.requireClientCert !== 'boolean') throw new ConfigError('config_invalid', `"tls.requireClientCert" in ${path} must be true or false.`);
+    out.requireClientCert = values.requireClientCert;
+  }
   return out;
 }
 
@@ -70,14 +119,7 @@ export interface ConnectionFlags {
  * Flags win over the environment, the environment over the file. An explicit
  * --config (or MEDLAKE_CONFIG) must exist; the default path is optional.
  */
-export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Connection {
-  const explicitPath = flags.config ?? env[envVars.config];
-  let file: ConfigFile = {};
-  if (explicitPath) file = readConfigFile(explicitPath);
-  else {
-    const fallback = defaultConfigPath(env);
-    if (exists(fallback)) file = readConfigFile(fallback);
-  }
+export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env, file: ConfigFile = loadConfigFile(flags, env)): Connection {
   const url = flags.url ?? env[envVars.url] ?? file.url;
   const username = env[envVars.user] ?? file.username;
   const password = env[envVars.password] ?? file.password;
@@ -86,6 +128,14 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
     throw new ConfigError('credentials_missing', `No gateway credentials: set ${envVars.user} and ${envVars.password}, or put "username" and "password" in a config file (mode 600).`);
   }
   return { url: normalizeBaseUrl(url), username, password };
+}
+
+/** The config file --config (or MEDLAKE_CONFIG) names, which must exist, else the default one if there is one. */
+export function loadConfigFile(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): ConfigFile {
+  const explicitPath = flags.config ?? env[envVars.config];
+  if (explicitPath) return readConfigFile(explicitPath);
+  const fallback = defaultConfigPath(env);
+  return exists(fallback) ? readConfigFile(fallback) : {};
 }
 
 export function normalizeBaseUrl(url: string): string {

@@ -4,22 +4,34 @@
  * left buffered; on SIGINT/SIGTERM it stops accepting associations, lets
  * open ones and the transfers under way finish, and exits. Nothing
  * acknowledged is lost at any point: it is on disk until the server has it.
+ *
+ * The receiver listens on DICOM TLS when a certificate is configured, on
+ * plain TCP otherwise, or on both when a plain --port is asked for beside
+ * TLS (for modalities that cannot do TLS).
  */
 import { join, resolve } from 'node:path';
 import { BufferForwarder } from './buffer-forwarder';
 import type { ConnectionFlags } from './config';
-import { assertSecureTransport, resolveConnection } from './config';
+import { assertSecureTransport, loadConfigFile, resolveConnection } from './config';
 import { GatewayError, describeError } from './errors';
+import type { GatewayLog } from './gateway-log';
 import { createLog } from './gateway-log';
 import { InstanceBuffer } from './instance-buffer';
+import type { Listener } from './store-scp';
 import { startReceiver } from './store-scp';
+import type { DicomTlsSettings, TlsFlags } from './tls-settings';
+import { daysLeft, resolveDicomTls } from './tls-settings';
 import { UploadApi } from './upload-api';
 import type { CommandIo } from './upload-command';
 import { exitCodes } from './upload-report';
 import { UploadState } from './upload-state';
 
-export interface GatewayCommandOptions extends ConnectionFlags {
-  port: number;
+/** The plain DICOM port when TLS is not configured. */
+export const defaultPlainPort = 11112;
+
+export interface GatewayCommandOptions extends ConnectionFlags, TlsFlags {
+  /** Plain TCP port: 11112 by default without TLS; with TLS, plain listens only when this is given. */
+  port?: number;
   host: string;
   aeTitle: string;
   allowAe?: string[];
@@ -37,8 +49,11 @@ export async function gatewayCommand(options: GatewayCommandOptions, io: Command
   if (!/^[\x20-\x7e]{1,16}$/.test(options.aeTitle) || options.aeTitle.includes('\\')) {
     throw new GatewayError('ae_title_invalid', 'The AE title must be 1 to 16 printable characters without backslash.', { exitCode: exitCodes.usage });
   }
-  const connection = options.upload ? resolveConnection(options, io.env) : undefined;
+  const configFile = loadConfigFile(options, io.env);
+  const connection = options.upload ? resolveConnection(options, io.env, configFile) : undefined;
   if (connection) assertSecureTransport(connection.url);
+  const tls = resolveDicomTls(options, io.env, configFile.tls, io.cwd);
+  const listeners = receiverListeners(options, tls);
 
   const dir = resolve(io.cwd, options.dir);
   const buffer = await InstanceBuffer.open(dir);
@@ -59,9 +74,10 @@ export async function gatewayCommand(options: GatewayCommandOptions, io: Command
     });
   } else log.warn('uploads are off (--no-upload): instances stay in the buffer');
 
+  if (tls) logTlsSettings(log, tls);
   let receiver;
   try {
-    receiver = await startReceiver(options.port, options.host, {
+    receiver = await startReceiver(listeners, {
       aeTitle: options.aeTitle,
       allowedCallingAeTitles: options.allowAe?.length ? new Set(options.allowAe) : undefined,
       acceptAnyCalledAe: options.acceptAnyCalledAe,
@@ -72,7 +88,13 @@ export async function gatewayCommand(options: GatewayCommandOptions, io: Command
     });
   } catch (error) {
     state.close();
-    throw new GatewayError('listen_failed', `Cannot listen on ${options.host}:${options.port}: ${describeError(error)}`, { exitCode: exitCodes.usage, cause: error });
+    const ports = listeners.map((listener) => `${listener.host}:${listener.port}${listener.tls ? ' (TLS)' : ''}`).join(' and ');
+    throw new GatewayError('listen_failed', `Cannot listen on ${ports}: ${describeError(error)}`, { exitCode: exitCodes.usage, cause: error });
+  }
+  for (const listener of receiver.listeners) {
+    if (!listener.tls && !isLoopback(listener.host)) {
+      log.warn('DICOM receiver listening without TLS on a network address: images and patient data cross the network unencrypted; configure --tls-cert and --tls-key (DICOM TLS, port 2762)', { host: listener.host, port: listener.port });
+    }
   }
   forwarder?.start();
 
@@ -109,4 +131,35 @@ export async function gatewayCommand(options: GatewayCommandOptions, io: Command
       },
     );
   });
+}
+
+function receiverListeners(options: GatewayCommandOptions, tls: DicomTlsSettings | undefined): Listener[] {
+  if (!tls) return [{ port: options.port ?? defaultPlainPort, host: options.host }];
+  const listeners: Listener[] = [{ port: tls.port, host: options.host, tls: { options: tls.serverOptions, requireClientCertificate: tls.clientCertificates === 'required' } }];
+  if (options.port !== undefined) {
+    if (options.port === tls.port && options.port !== 0) {
+      throw new GatewayError('ports_clash', `The plain port and the TLS port are both ${options.port}: give them different ports (TLS is usually 2762, plain 11112).`, { exitCode: exitCodes.usage });
+    }
+    listeners.push({ port: options.port, host: options.host });
+  }
+  return listeners;
+}
+
+function logTlsSettings(log: GatewayLog, tls: DicomTlsSettings): void {
+  const days = daysLeft(tls.certificate);
+  log.info('DICOM TLS', {
+    certificate: tls.certificate.subjectCn,
+    issuer: tls.certificate.issuerCn,
+    validTo: tls.certificate.validTo.toISOString().slice(0, 10),
+    clientCertificates: tls.clientCertificates,
+    minVersion: tls.minVersion,
+  });
+  if (days < 0) log.error('the TLS certificate has expired: modalities will refuse to connect over TLS', { validTo: tls.certificate.validTo.toISOString() });
+  else if (days < 30) log.warn('the TLS certificate expires soon: renew it and restart the gateway', { daysLeft: days });
+}
+
+/** Loopback only: nothing crosses a network cable. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || bare === '::1' || bare.startsWith('127.') || bare === '::ffff:127.0.0.1';
 }

@@ -7,9 +7,16 @@
  * fsynced and renamed into the buffer; if it cannot be stored, it hears
  * A700 (out of resources: disk full) or C000 (cannot process), and keeps the
  * instance to send again.
+ *
+ * It listens on plain TCP, DICOM TLS, or both (each a Listener): over TLS
+ * the association starts only after the handshake, so with required client
+ * certificates a peer without one from the hospital CA never reaches the
+ * DICOM layer.
  */
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
@@ -53,6 +60,20 @@ export interface ReceiverOptions {
   pduTimeoutMs?: number;
 }
 
+export interface Listener {
+  port: number;
+  host: string;
+  /** DICOM TLS; plain TCP without it. */
+  tls?: ListenerTls;
+}
+
+export interface ListenerTls {
+  /** tls.createServer options (key, cert, ca, requestCert, minVersion...). */
+  options: TlsOptions;
+  /** Refuse a peer unless it shows a certificate that verifies against options.ca. */
+  requireClientCertificate: boolean;
+}
+
 export interface ReceiverCounters {
   associations: number;
   stored: number;
@@ -60,8 +81,15 @@ export interface ReceiverCounters {
   echoes: number;
 }
 
-export interface Receiver {
+export interface BoundListener {
+  host: string;
   port: number;
+  tls: boolean;
+}
+
+export interface Receiver {
+  /** Bound ports, in the order of the listeners given (port 0 becomes the one the system chose). */
+  listeners: BoundListener[];
   counters: ReceiverCounters;
   /** Stops accepting, lets open associations finish (up to graceMs), then closes them. */
   close(graceMs?: number): Promise<void>;
@@ -72,39 +100,97 @@ dimseLog.setLevel('silent');
 Implementation.setImplementationClassUid(implementationClassUid);
 Implementation.setImplementationVersion(implementationVersionName);
 
-export async function startReceiver(port: number, host: string, options: ReceiverOptions): Promise<Receiver> {
+/** A TLS handshake that does not complete within this time is dropped (node's default is two minutes). */
+const tlsHandshakeTimeoutMs = 30_000;
+
+export async function startReceiver(listeners: readonly Listener[], options: ReceiverOptions): Promise<Receiver> {
   const counters: ReceiverCounters = { associations: 0, stored: 0, failed: 0, echoes: 0 };
   const connections = new Set<StoreScp>();
+  // Sockets still in their TLS handshake are no StoreScp yet, but must not keep close() waiting.
+  const sockets = new Set<Socket>();
   const space = new FreeSpaceWatch(options);
   await space.refresh();
-  const server: Server = createServer((socket: Socket) => {
+  const accept = (socket: Socket) => {
     const scp = new StoreScp(socket, options, counters, space);
     connections.add(scp);
     scp.on('close', () => connections.delete(scp));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (error) => options.log.error('listener error', { code: (error as NodeJS.ErrnoException).code }));
-  const address = server.address();
-  const boundPort = typeof address === 'object' && address ? address.port : port;
-  options.log.info('DICOM receiver listening', { host, port: boundPort, aeTitle: options.aeTitle });
+  };
+  /**
+   * The client certificate is checked here rather than by node's
+   * rejectUnauthorized, which drops the peer without saying why: the log
+   * tells "no certificate" from "a certificate of another CA".
+   */
+  const acceptTls = (tls: ListenerTls) => (socket: TLSSocket) => {
+    if (tls.requireClientCertificate && !socket.authorized) {
+      const certificate = socket.getPeerCertificate();
+      const shown = Boolean(certificate?.subject);
+      options.log.warn('TLS connection refused', {
+        peer: socket.remoteAddress,
+        reason: shown ? 'client certificate not accepted' : 'no client certificate',
+        error: shown ? String(socket.authorizationError) : undefined,
+        claimedCn: shown ? firstValue(certificate.subject.CN) : undefined,
+      });
+      socket.destroy();
+      return;
+    }
+    accept(socket);
+  };
+  const servers: Server[] = [];
+  const bound: BoundListener[] = [];
+  try {
+    for (const listener of listeners) {
+      const server: Server = listener.tls
+        ? createTlsServer({ ...listener.tls.options, rejectUnauthorized: false, handshakeTimeout: tlsHandshakeTimeoutMs }, acceptTls(listener.tls))
+        : createServer(accept);
+      server.on('connection', (socket: Socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+      });
+      if (listener.tls) {
+        server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+          options.log.warn('TLS connection refused', { peer: socket.remoteAddress, reason: tlsRefusalReason(error) });
+        });
+      }
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(listener.port, listener.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      servers.push(server);
+      server.on('error', (error) => options.log.error('listener error', { code: (error as NodeJS.ErrnoException).code }));
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : listener.port;
+      bound.push({ host: listener.host, port, tls: Boolean(listener.tls) });
+      options.log.info('DICOM receiver listening', { host: listener.host, port, aeTitle: options.aeTitle, tls: Boolean(listener.tls) });
+    }
+  } catch (error) {
+    // One port taken: release the ones already bound.
+    space.stop();
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    throw error;
+  }
   return {
-    port: boundPort,
+    listeners: bound,
     counters,
     async close(graceMs = 30_000) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
       const deadline = Date.now() + graceMs;
       while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       for (const scp of connections) scp.hangUp();
+      for (const socket of sockets) socket.destroy();
       space.stop();
       await closed;
     },
   };
+}
+
+/** OpenSSL's reason in a few words (no certificate, unknown CA, not TLS at all...): about the peer, never about patients. */
+function tlsRefusalReason(error: NodeJS.ErrnoException): string {
+  const reason = (error as { reason?: unknown }).reason;
+  if (typeof reason === 'string' && reason) return reason;
+  return error.code ?? error.message;
 }
 
 /** Free space is checked every few seconds, not per instance (statfs per C-STORE is wasted work). */
@@ -201,6 +287,8 @@ class DurableFileSink extends Writable {
 
 class StoreScp extends Scp {
   private associationInfo = { calling: '', called: '', peer: '' };
+  /** How the peer reached us: logged with each association (the CN names a device, not a patient). */
+  private readonly transport: TransportInfo;
   private stored = 0;
   private failed = 0;
   private readonly receptions = new WeakMap<Writable, Reception>();
@@ -214,10 +302,11 @@ class StoreScp extends Scp {
     network.connected = true;
     network.connectedTime = Date.now();
     this.associationInfo.peer = socket.remoteAddress ?? '';
+    this.transport = describeTransport(socket);
     this.on('networkError', () => socket.end());
     this.on('close', () => {
       if (!this.associationInfo.calling) return;
-      this.options.log.info('association closed', { calling: this.associationInfo.calling, peer: this.associationInfo.peer, stored: this.stored, failed: this.failed });
+      this.options.log.info('association closed', { calling: this.associationInfo.calling, peer: this.associationInfo.peer, tls: this.transport.tls, stored: this.stored, failed: this.failed });
     });
   }
 
@@ -233,12 +322,12 @@ class StoreScp extends Scp {
     this.associationInfo = { ...this.associationInfo, calling, called };
     const log = this.options.log;
     if (!this.options.acceptAnyCalledAe && called !== this.options.aeTitle) {
-      log.warn('association rejected: wrong called AE title', { calling, called, expected: this.options.aeTitle, peer: this.associationInfo.peer });
+      log.warn('association rejected: wrong called AE title', { calling, called, expected: this.options.aeTitle, peer: this.associationInfo.peer, ...this.transport });
       this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
       return;
     }
     if (this.options.allowedCallingAeTitles && !this.options.allowedCallingAeTitles.has(calling)) {
-      log.warn('association rejected: calling AE title not allowed', { calling, peer: this.associationInfo.peer });
+      log.warn('association rejected: calling AE title not allowed', { calling, peer: this.associationInfo.peer, ...this.transport });
       this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized);
       return;
     }
@@ -255,7 +344,7 @@ class StoreScp extends Scp {
       } else context.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
     }
     this.counters.associations += 1;
-    log.info('association accepted', { calling, called, peer: this.associationInfo.peer, contexts: association.getPresentationContexts().length, accepted });
+    log.info('association accepted', { calling, called, peer: this.associationInfo.peer, ...this.transport, contexts: association.getPresentationContexts().length, accepted });
     this.sendAssociationAccept();
   }
 
@@ -346,6 +435,30 @@ class StoreScp extends Scp {
     // After an A-ABORT nothing more may come on this connection: close it now rather than at the PDU timeout.
     (this as unknown as { socket: Socket }).socket.destroy();
   }
+}
+
+interface TransportInfo {
+  tls: boolean;
+  tlsVersion?: string;
+  /** The verified client certificate's subject CN (mutual TLS). */
+  clientCn?: string;
+  clientCertificate?: 'unverified';
+}
+
+function describeTransport(socket: Socket): TransportInfo {
+  const secure = socket as TLSSocket;
+  if (!secure.encrypted) return { tls: false };
+  const transport: TransportInfo = { tls: true, tlsVersion: secure.getProtocol() ?? undefined };
+  const certificate = secure.getPeerCertificate();
+  if (!certificate || !certificate.subject) return transport;
+  // Only a verified certificate names the device; an unverified one is just a claim (client certificates optional).
+  if (secure.authorized) transport.clientCn = firstValue(certificate.subject.CN);
+  else transport.clientCertificate = 'unverified';
+  return transport;
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function isOutOfSpace(error: NodeJS.ErrnoException | undefined): boolean {
