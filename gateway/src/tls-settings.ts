@@ -180,14 +180,14 @@ function readPrivateKeyFile(path: string): string {
 }
 
 function parsePrivateKey(pem: string, path: string): KeyObject {
+  // PKCS#8 ("ENCRYPTED PRIVATE KEY") or traditional OpenSSL ("Proc-Type: 4,ENCRYPTED"); OpenSSL's own error says neither.
+  const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(pem);
   try {
-    return createPrivateKey(pem);
+    if (!encrypted) return createPrivateKey(pem);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MISSING_PASSPHRASE') {
-      throw new ConfigError('tls_key_encrypted', `The TLS private key ${path} is protected by a passphrase: the gateway needs it unencrypted (openssl pkey -in ${path} -out new.key), readable only by its user.`);
-    }
-    throw new ConfigError('tls_key_invalid', `${path} is not a PEM private key.`);
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MISSING_PASSPHRASE') throw new ConfigError('tls_key_invalid', `${path} is not a PEM private key.`);
   }
+  throw new ConfigError('tls_key_encrypted', `The TLS private key ${path} is protected by a passphrase: the gateway needs it unencrypted (openssl pkey -in ${path} -out new.key), readable only by its user.`);
 }
 
 function certificatesIn(pem: string, path: string, what: string): X509Certificate[] {
