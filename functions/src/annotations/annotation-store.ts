@@ -7,53 +7,17 @@
  */
 import type pg from 'pg';
 import type { AnnotationDocument } from '@medlake/shared/annotations/annotation-document';
+import type { AnnotationSetSummary, Author, VersionSource, VersionSummary, ViewerSelection } from '@medlake/shared/annotations/annotation-views';
 import type { KnownSet, KnownVersion, StudyAnnotations } from '@medlake/shared/annotations/versioning-rule';
 import type { Queryable } from '../adapters/database';
 import { inTransaction } from '../adapters/database';
 import { moveShownCounters } from './shown-counters';
-
-export interface Author {
-  sub: string;
-  name: string | null;
-}
-
-export type VersionSource = 'viewer' | 'api' | 'restore';
-
-export interface VersionSummary {
-  version: number;
-  parentVersion: number | null;
-  restoredFrom: number | null;
-  source: VersionSource;
-  /** Viewer saves: the versioning rule that placed the save in this set. */
-  rule: string | null;
-  author: Author;
-  message: string | null;
-  createdAt: string;
-  sopInstanceUID: string;
-  seriesInstanceUID: string;
-  sopClassUID: string;
-  measurementCount: number;
-  labels: string[];
-}
 
 export interface VersionDetail extends VersionSummary {
   setId: string;
   studyInstanceUID: string;
   name: string;
   document: AnnotationDocument;
-}
-
-export interface AnnotationSetSummary {
-  setId: string;
-  studyInstanceUID: string;
-  /** The image series the set is about, when it was given. */
-  seriesInstanceUID: string | null;
-  name: string;
-  author: Author;
-  currentVersion: number;
-  createdAt: string;
-  updatedAt: string;
-  latest: VersionSummary;
 }
 
 interface VersionRow {
@@ -262,7 +226,7 @@ export class AnnotationStore {
     await client.query('UPDATE annotation_sets SET current_version = $2, updated_at = now() WHERE set_id = $1', [v.setId, v.version]);
   }
 
-  async selections(actorSub: string, studyUid: string): Promise<{ setId: string; version: number; expiresAt: string }[]> {
+  async selections(actorSub: string, studyUid: string): Promise<ViewerSelection[]> {
     const rows = await this.db.query<{ set_id: string; version: number; expires_at: Date }>(
       'SELECT set_id, version, expires_at FROM annotation_view_selections WHERE actor_sub = $1 AND study_uid = $2 AND expires_at > now() ORDER BY set_id',
       [actorSub, studyUid],

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnnotationDocument } from '@medlake/shared/annotations/annotation-document';
 import { documentFromSr, isMeasurementReport, measurementReportSopClasses, predecessorSopUids } from '@medlake/shared/annotations/annotation-document';
+import type { Author } from '@medlake/shared/annotations/annotation-views';
 import type { MeasurementSpec } from '@medlake/shared/annotations/measurement-input';
 import { specOfMeasurement } from '@medlake/shared/annotations/measurement-input';
 import type { ReferencedImage, ReportStudy } from '@medlake/shared/annotations/sr-content';
@@ -23,7 +24,7 @@ import { databasePool } from '../adapters/database';
 import { HttpError, badRequest, notFound } from '../http/errors';
 import { storeInstance } from '../ingest/store-instance';
 import { scrubStudyTexts } from '../reports/study-scrubbing';
-import type { Author, VersionDetail } from './annotation-store';
+import type { VersionDetail } from './annotation-store';
 import { AnnotationStore } from './annotation-store';
 import { lakeDerivation } from './lake-derivation';
 import { writeSrPart10 } from './sr-writer';

@@ -6,12 +6,12 @@
  * against what is really latest. Vocabulary terms are retired, never deleted.
  */
 import type pg from 'pg';
+import type { Author } from '@medlake/shared/annotations/annotation-views';
 import type { LabelAssignment, LabelLevel, LabelTerm } from '@medlake/shared/annotations/label-vocabulary';
 import { LabelError, checkAssignments, sameAssignments } from '@medlake/shared/annotations/label-vocabulary';
 import type { Queryable } from '../adapters/database';
 import { inTransaction } from '../adapters/database';
 import { HttpError, badRequest, notFound } from '../http/errors';
-import type { Author } from './annotation-store';
 
 export interface LabelTarget {
   level: LabelLevel;

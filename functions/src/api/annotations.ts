@@ -10,10 +10,11 @@
  */
 import { z } from 'zod';
 import { diffDocuments } from '@medlake/shared/annotations/annotation-diff';
+import type { Author } from '@medlake/shared/annotations/annotation-views';
 import type { MeasurementInput } from '@medlake/shared/annotations/measurement-input';
 import { MeasurementInputError, measurementSpec } from '@medlake/shared/annotations/measurement-input';
 import { newUid, restoreVersion, writeVersion, annotationStore } from '../annotations/annotation-versions';
-import type { AnnotationStore, Author } from '../annotations/annotation-store';
+import type { AnnotationStore } from '../annotations/annotation-store';
 import { audit } from '../auth/audit-trail';
 import { archiveReader } from '../dicomweb/archive-reader';
 import { auditStudyAccess } from '../dicomweb/study-access';

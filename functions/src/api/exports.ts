@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { ExportOptions } from '@medlake/shared/export/export-options';
 import { defaultExportOptions, exportCompressions, exportLayouts, exportPercent, isActiveExportState, visibleExportState } from '@medlake/shared/export/export-options';
 import { exportEstimateSql } from '@medlake/shared/export/export-selection-sql';
+import type { ExportEstimate, ExportView } from '@medlake/shared/export/export-view';
 import { estimateZipBytes } from '@medlake/shared/export/zip-layout';
 import { QueryError } from '@medlake/shared/query/errors';
 import { SqlParameters } from '@medlake/shared/query/sql';
@@ -22,7 +23,7 @@ import { audit } from '../auth/audit-trail';
 import { exportFileName, presignDownload } from '../export/download-link';
 import { sendExportMessage } from '../export/export-message';
 import { downloadPath } from '../export/export-notice';
-import type { ExportEstimate, ExportRecord, StoredSelection } from '../export/export-records';
+import type { ExportRecord, StoredSelection } from '../export/export-records';
 import { ExportRecords } from '../export/export-records';
 import { exportSettings } from '../export/export-settings';
 import { HttpError, badRequest, conflict, notFound } from '../http/errors';
@@ -48,26 +49,6 @@ const createSchema = z.strictObject({
   studies: z.array(z.string().trim().max(64).regex(uidPattern, 'a Study Instance UID has digits and dots only')).optional(),
   options: optionsSchema.optional(),
 });
-
-export interface ExportView {
-  exportId: string;
-  name: string | null;
-  owner: string;
-  state: ReturnType<typeof visibleExportState>;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  selection: { filter: Record<string, unknown> | null; filterQuery: string | null; studies?: string[]; studyCount: number };
-  options: ExportOptions;
-  estimate: ExportEstimate;
-  progress: { percent: number; files: number; totalFiles: number | null; bytes: number; totalBytes: number | null };
-  runs: number;
-  zip: { bytes: number; files: number } | null;
-  errors: { code: string; message: string; path?: string; studyInstanceUID?: string; sopInstanceUID?: string }[];
-  failure: { code: string; message: string } | null;
-  download: { href: string; fileName: string; sizeBytes: number; expiresAt: string } | null;
-  rerunOf: string | null;
-}
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import type { ExportOptions, StoredExportState } from '@medlake/shared/export/export-options';
+import type { ExportEstimate } from '@medlake/shared/export/export-view';
 import type { DeidSummary } from '@medlake/shared/export/readme';
 import type { Queryable } from '../adapters/database';
 import { inTransaction } from '../adapters/database';
@@ -13,14 +14,6 @@ import type { CentralEntry, DosTimestamp } from './zip-records';
 import { dosTimestamp } from './zip-records';
 import type { UploadedPart } from './part-uploader';
 import type { WrittenEntry } from './zip-writer';
-
-export interface ExportEstimate {
-  studies: number;
-  instances: number;
-  reports: number;
-  annotations: number;
-  bytes: number;
-}
 
 /** The selection as stored: the filter as JSON and its canonical query string (null: no filter). */
 export interface StoredSelection {

@@ -1,37 +1,9 @@
 /** Annotation sets, their versions, the viewer selection and labels (functions/src/api/annotations.ts, labels.ts; docs/annotations.md). */
+import type { AnnotationSetSummary, Author, VersionSummary, ViewerSelection } from '@medlake/shared/annotations/annotation-views';
+import type { LabelTerm } from '@medlake/shared/annotations/label-vocabulary';
 import { api } from './http';
 
-export interface Author {
-  sub: string;
-  name: string | null;
-}
-
-export interface AnnotationVersionSummary {
-  version: number;
-  parentVersion: number | null;
-  restoredFrom: number | null;
-  source: 'viewer' | 'api' | 'restore';
-  rule: string | null;
-  author: Author;
-  message: string | null;
-  createdAt: string;
-  sopInstanceUID: string;
-  seriesInstanceUID: string;
-  measurementCount: number;
-  labels: string[];
-}
-
-export interface AnnotationSet {
-  setId: string;
-  studyInstanceUID: string;
-  seriesInstanceUID: string | null;
-  name: string;
-  author: Author;
-  currentVersion: number;
-  createdAt: string;
-  updatedAt: string;
-  latest: AnnotationVersionSummary;
-}
+export type { AnnotationSetSummary, LabelTerm, VersionSummary };
 
 export interface Measurement {
   trackingUid: string | null;
@@ -43,27 +15,12 @@ export interface Measurement {
 }
 
 export interface AnnotationDiff {
-  from: AnnotationVersionSummary;
-  to: AnnotationVersionSummary;
+  from: VersionSummary;
+  to: VersionSummary;
   added: Measurement[];
   removed: Measurement[];
   changed: { before: Measurement; after: Measurement; fields: string[] }[];
   unchanged: number;
-}
-
-export interface ViewerSelection {
-  setId: string;
-  version: number;
-  expiresAt: string;
-}
-
-export interface LabelTerm {
-  code: string;
-  display: string;
-  description: string | null;
-  levels: ('study' | 'series' | 'instance')[];
-  values: string[];
-  active: boolean;
 }
 
 export interface LabelSet {
@@ -77,17 +34,17 @@ const studyPath = (study: string) => `/api/studies/${encodeURIComponent(study)}`
 const setPath = (study: string, setId: string) => `${studyPath(study)}/annotations/${encodeURIComponent(setId)}`;
 
 export const fetchAnnotationSets = (study: string, signal?: AbortSignal) =>
-  api<{ items: AnnotationSet[] }>(`${studyPath(study)}/annotations`, { signal }).then((answer) => answer.items);
+  api<{ items: AnnotationSetSummary[] }>(`${studyPath(study)}/annotations`, { signal }).then((answer) => answer.items);
 
 export const fetchAnnotationVersions = (study: string, setId: string, signal?: AbortSignal) =>
-  api<{ versions: AnnotationVersionSummary[] }>(`${setPath(study, setId)}/versions`, { signal }).then((answer) => answer.versions);
+  api<{ versions: VersionSummary[] }>(`${setPath(study, setId)}/versions`, { signal }).then((answer) => answer.versions);
 
 export const fetchAnnotationDiff = (study: string, setId: string, from: number, to: number, signal?: AbortSignal) =>
   api<AnnotationDiff>(`${setPath(study, setId)}/diff`, { query: { from, to }, signal });
 
 /** A new version repeating version `version`; `parentVersion` is the latest the user saw (409 if another was saved since). */
 export const restoreAnnotationVersion = (study: string, setId: string, version: number, parentVersion: number) =>
-  api<AnnotationVersionSummary>(`${setPath(study, setId)}/versions/${version}/restore`, { method: 'POST', body: { parentVersion, message: `Restored version ${version}` } });
+  api<VersionSummary>(`${setPath(study, setId)}/versions/${version}/restore`, { method: 'POST', body: { parentVersion, message: `Restored version ${version}` } });
 
 /** The stored SR of a version, as a download link (same origin, the session cookie authorizes it). */
 export const annotationSrUrl = (study: string, setId: string, version: number) => `${setPath(study, setId)}/versions/${version}/dicom`;

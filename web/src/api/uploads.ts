@@ -1,15 +1,9 @@
 /** The upload API (functions/src/api/uploads.ts). */
+import type { InstanceCounts } from '@medlake/shared/uploads/file-state';
 import type { CreatedUpload, FileSpec, PartUrl, UploadApi } from '../upload/engine';
 import { api } from './http';
 
 export type IngestState = 'waiting' | 'processing' | 'accepted' | 'duplicate' | 'rejected' | 'held';
-
-export interface InstanceCounts {
-  accepted: number;
-  duplicate: number;
-  rejected: number;
-  held: number;
-}
 
 export interface UploadFileStatus {
   index: number;

@@ -10,7 +10,7 @@ import { IconDownload, IconPlayerStop, IconRefresh } from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import { useEffect } from 'react';
 import { Link } from 'react-router';
-import type { ExportRecord, ExportState } from '../api/exports';
+import type { ExportView, ExportState } from '../api/exports';
 import { cancelExport, downloadHref, isActiveExport, listExports, rerunExport } from '../api/exports';
 import { errorMessage } from '../api/http';
 import { FormError } from '../pages/FormError';
@@ -20,7 +20,7 @@ import { formatBytes } from '../upload/meter';
 
 const stateColors: Record<ExportState, string> = { queued: 'gray', running: 'blue', done: 'teal', failed: 'red', cancelled: 'gray', expired: 'yellow' };
 
-function selectionText(record: ExportRecord): string {
+function selectionText(record: ExportView): string {
   const parts: string[] = [];
   const filter = record.selection.filterQuery;
   // URLSearchParams decodes each value on its own: a stray % cannot throw, an encoded & stays inside its value.
@@ -30,7 +30,7 @@ function selectionText(record: ExportRecord): string {
   return parts.join(' + ') || '–';
 }
 
-function ExportRow({ record }: { record: ExportRecord }) {
+function ExportRow({ record }: { record: ExportView }) {
   const { me } = useSession();
   const queryClient = useQueryClient();
   const done = () => queryClient.invalidateQueries({ queryKey: ['exports'] });

@@ -13,7 +13,7 @@ import { IconEye, IconHistory, IconTags } from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
-import type { AnnotationSet, AnnotationVersionSummary, LabelTerm } from '../api/annotations';
+import type { AnnotationSetSummary, LabelTerm, VersionSummary } from '../api/annotations';
 import {
   annotationSrUrl,
   clearViewerSelection,
@@ -31,7 +31,7 @@ import { FormError } from '../pages/FormError';
 import { useSession } from '../session/SessionProvider';
 import { can } from '../session/permissions';
 
-const sourceNames: Record<AnnotationVersionSummary['source'], string> = { viewer: 'viewer', api: 'API', restore: 'restore' };
+const sourceNames: Record<VersionSummary['source'], string> = { viewer: 'viewer', api: 'API', restore: 'restore' };
 
 function VersionChanges({ study, setId, version, parent, onClose }: { study: string; setId: string; version: number; parent: number; onClose: () => void }) {
   const diff = useQuery({ queryKey: ['annotations', study, setId, 'diff', parent, version], queryFn: ({ signal }) => fetchAnnotationDiff(study, setId, parent, version, signal) });
@@ -67,7 +67,7 @@ function VersionChanges({ study, setId, version, parent, onClose }: { study: str
   );
 }
 
-function SetHistory({ study, set, shownVersion, mayWrite }: { study: string; set: AnnotationSet; shownVersion: number; mayWrite: boolean }) {
+function SetHistory({ study, set, shownVersion, mayWrite }: { study: string; set: AnnotationSetSummary; shownVersion: number; mayWrite: boolean }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const [comparing, setComparing] = useState<{ version: number; parent: number }>();
