@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
 import { build } from 'esbuild';
-import { functionBundling, handlerEntry, presentFunctions } from '../../infra/src/processing';
+import { bundlingOf, functionBundling, handlerEntry, presentFunctions } from '../../infra/src/processing';
 import type { LambdaFigure } from './results';
 import { median } from './results';
 
@@ -62,7 +62,8 @@ export async function measureLambdas(options: { runs: number; log: (line: string
         minify: functionBundling.minify,
         sourcemap: functionBundling.sourceMap,
         sourcesContent: functionBundling.sourcesContent,
-        external: functionBundling.externalModules,
+        // The WebAssembly codecs of the functions that render frames stay external, as in the stack (loaded on first use).
+        external: bundlingOf(definition).externalModules,
         banner: { js: functionBundling.banner },
         tsconfig: functionBundling.tsconfig,
         outfile,

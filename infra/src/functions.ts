@@ -77,6 +77,12 @@ export interface FunctionDefinition {
   mail?: boolean;
   /** Repository folders copied next to the bundle, by the env var that tells the handler where they are. */
   includeDirs?: Record<string, string>;
+  /**
+   * Renders stored frames (functions/src/dicomweb/rendered.ts): the WebAssembly codecs for JPEG-LS, JPEG 2000
+   * and HTJ2K are left out of the bundle and their files copied under node_modules/ beside it, where their glue
+   * code finds its .wasm (functions/src/dicomweb/wasm-codecs.ts).
+   */
+  rendersFrames?: boolean;
 }
 
 /** The grants of a catalog entry on one bucket, as a list. */
@@ -130,6 +136,8 @@ export const functionCatalog: readonly FunctionDefinition[] = [
     deidKey: true,
     vault: { seal: true, open: ['patient', 'study', 'series', 'report'] },
     userPoolAdmin: true,
+    // Previews of held images.
+    rendersFrames: true,
   },
   {
     name: 'dicomweb',
@@ -146,6 +154,8 @@ export const functionCatalog: readonly FunctionDefinition[] = [
     deidKey: true,
     // The index writer links reports that waited for a stored study.
     vault: { seal: true, open: reportLinking },
+    // WADO-RS rendered images and thumbnails.
+    rendersFrames: true,
   },
   {
     name: 'dicomweb-stream',
@@ -166,6 +176,7 @@ export const functionCatalog: readonly FunctionDefinition[] = [
     // Reads only; CloudFront sends STOW-RS to API Gateway. Writes: the rendered images kept after a first render.
     buckets: { archive: [{ access: ['read', 'list'] }, { access: ['put'], prefix: derivedPrefix }] },
     database: true,
+    rendersFrames: true,
   },
   {
     name: 'ingest',

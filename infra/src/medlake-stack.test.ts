@@ -20,6 +20,7 @@ import type { MedlakeApp } from './app';
 import { PhiVault } from '@medlake/functions/adapters/phi-vault';
 import { exportSettings } from '@medlake/functions/export/export-settings';
 import { frameCacheBudgetBytes } from '@medlake/functions/dicomweb/frame-cache';
+import { wasmCodecFiles } from '@medlake/functions/dicomweb/wasm-codecs';
 import { ingestSettings } from '@medlake/functions/ingest/ingest-settings';
 import { uploadSettings } from '@medlake/functions/ingest/upload-policy';
 import { parseNotifyMessage } from '@medlake/functions/notify/messages';
@@ -261,12 +262,17 @@ describe('functions', () => {
     }
   });
 
-  it('bundles are built by the local esbuild: ESM with a source map; the migrate bundle carries the SQL migrations', () => {
+  it('bundles are built by the local esbuild: ESM with a source map; the migrate bundle carries the SQL migrations, those that render frames the WebAssembly codecs', () => {
     for (const [, fn] of catalogFunctions()) {
       const key = JSON.stringify((fn.Properties.Code as { S3Key: unknown }).S3Key);
       const hash = /([0-9a-f]{64})\.zip/.exec(key)?.[1];
       const dir = join(dev.assemblyDir, `asset.${hash}`);
       expect(existsSync(join(dir, 'index.mjs')), String(fn.Properties.FunctionName)).toBe(true);
+      // The codecs' glue finds its .wasm beside itself: node_modules/<package>/ in the asset (codec-bundling.test.ts runs such a bundle).
+      const definition = functionCatalog.find((f) => nameFor('dev', f.name) === fn.Properties.FunctionName);
+      for (const codec of Object.values(wasmCodecFiles)) {
+        for (const file of codec.files) expect(existsSync(join(dir, 'node_modules', codec.packageName, file)), `${String(fn.Properties.FunctionName)} ${file}`).toBe(definition?.rendersFrames === true);
+      }
       expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
       expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toMatch(/^import\{createRequire as __medlakeCreateRequire\}|^import \{ createRequire as __medlakeCreateRequire \}/);
       if (fn.Properties.FunctionName === nameFor('dev', 'migrate')) {

@@ -4,11 +4,12 @@
  * the catalog in ./functions.ts, each bundled by esbuild on this machine
  * (no Docker), Node 22 on arm64, in the VPC, with IAM statements derived from
  * what the catalog says it may touch, and nothing else, the settings its
- * handler reads (./settings.ts) and, for streaming, a Function URL. Also the
+ * handler reads (./settings.ts), the WebAssembly codecs beside the bundle of
+ * those that render frames, and, for streaming, a Function URL. Also the
  * scheduled subscription digest request on the notify queue.
  */
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Aws, Duration, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -16,6 +17,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -25,6 +27,8 @@ import { Construct } from 'constructs';
 import type { BucketId, QueueId } from '@medlake/shared/resources';
 import { bucketDefinition, buckets as bucketDefinitions, envNames, nameFor, notifications, queues as queueDefinitions } from '@medlake/shared/resources';
 import type { NotifyMessage } from '@medlake/functions/notify/messages';
+import type { WasmCodecName } from '@medlake/functions/dicomweb/wasm-codecs';
+import { wasmCodecDirectory, wasmCodecFiles } from '@medlake/functions/dicomweb/wasm-codecs';
 import type { StageConfig } from './config';
 import { logRetention, removalPolicy } from './config';
 import type { FunctionDefinition, FunctionName } from './functions';
@@ -365,15 +369,35 @@ export const functionBundling = {
   tsconfig: join(repoRoot, 'tsconfig.json'),
 };
 
-function bundlingOf(definition: FunctionDefinition) {
+/**
+ * The WebAssembly codecs a function that renders frames loads at run time:
+ * external to esbuild, each package's used files copied to
+ * node_modules/<package>/ in the bundle, from where this machine resolves them.
+ */
+export function wasmCodecCopies(): { packageName: string; from: string; files: string[] }[] {
+  return (Object.keys(wasmCodecFiles) as WasmCodecName[]).map((name) => ({ ...wasmCodecFiles[name], from: wasmCodecDirectory(name) }));
+}
+
+/** How a catalog entry is bundled: functionBundling, plus the folders and packages it carries beside index.mjs. */
+export function bundlingOf(definition: FunctionDefinition): typeof functionBundling & { commandHooks?: ICommandHooks } {
   const dirs = Object.values(definition.includeDirs ?? {});
-  if (dirs.length === 0) return functionBundling;
+  const codecs = definition.rendersFrames ? wasmCodecCopies() : [];
+  if (dirs.length === 0 && codecs.length === 0) return functionBundling;
   return {
     ...functionBundling,
+    externalModules: [...functionBundling.externalModules, ...codecs.map((codec) => codec.packageName)],
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (_inputDir: string, outputDir: string) => dirs.map((dir) => `cp -R "${join(repoRoot, dir)}" "${join(outputDir, basename(dir))}"`),
+      afterBundling: (_inputDir: string, outputDir: string) => [
+        ...dirs.map((dir) => `cp -R "${join(repoRoot, dir)}" "${join(outputDir, basename(dir))}"`),
+        ...codecs.flatMap(({ packageName, from, files }) =>
+          files.map((file) => {
+            const target = join(outputDir, 'node_modules', packageName, file);
+            return `mkdir -p "${dirname(target)}" && cp "${join(from, file)}" "${target}"`;
+          }),
+        ),
+      ],
     },
   };
 }
