@@ -5,11 +5,13 @@
  * Lambda on every deploy: already-applied files are skipped (table
  * `pgmigrations`), pending ones run in one transaction, and concurrent
  * callers wait on node-pg-migrate's advisory lock instead of failing.
+ * Then data steps that need the domain code run (backfillReportNegation).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
+import { backfillReportNegation } from '../reports/negation-backfill';
 
 export interface MigrateOptions {
   /** Directory of the SQL files; defaults to functions/migrations next to this module. */
@@ -56,6 +58,9 @@ export async function migrateDatabase(databaseUrl: string, options: MigrateOptio
       logger: { debug: quiet, info: quiet, warn: (m: string) => options.log?.(`migrations: ${m}`), error: (m: string) => options.log?.(`migrations: ${m}`) },
     });
     for (const migration of ran) options.log?.(`applied migration ${migration.name}`);
+    // What SQL cannot compute (it needs the domain code): the negation-aware search texts of reports stored before 0054.
+    const backfill = await backfillReportNegation(client);
+    if (backfill.updated || backfill.remaining) options.log?.(`negation-aware search texts: ${backfill.updated} reports done, ${backfill.remaining} left for the next run`);
     return { applied: ran.map((m) => m.name) };
   } finally {
     await client.end().catch(() => undefined);

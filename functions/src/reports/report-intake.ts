@@ -14,7 +14,7 @@ import type { ReportLinkInput, ReportLinkKeys } from '@medlake/shared/reports/re
 import { reportLinkKeys } from '@medlake/shared/reports/report-link';
 import type { PhiKind } from '@medlake/shared/reports/scrub-report';
 import { scrubReport } from '@medlake/shared/reports/scrub-report';
-import { reportSearchText, stripControlCharacters } from '@medlake/shared/reports/search-text';
+import { reportSearchTexts, stripControlCharacters } from '@medlake/shared/reports/search-text';
 import { AuditLog } from '../adapters/audit-log';
 import { inTransaction } from '../adapters/database';
 import type { ReportContext } from './report-context';
@@ -127,11 +127,12 @@ async function publishSubmission(ctx: ReportContext, client: pg.PoolClient, subm
     return { submissionId, state: 'duplicate', studyUid, version: existing.current_version };
   }
   const version = (existing?.current_version ?? 0) + 1;
-  const searchText = reportSearchText(scrubbed.text);
+  const search = reportSearchTexts(scrubbed.text);
   await client.query(
-    `INSERT INTO reports (study_uid, current_version, text, search_text) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (study_uid) DO UPDATE SET current_version = EXCLUDED.current_version, text = EXCLUDED.text, search_text = EXCLUDED.search_text, updated_at = now()`,
-    [studyUid, version, scrubbed.text, searchText],
+    `INSERT INTO reports (study_uid, current_version, text, search_text, affirmed_search_text, negated_search_text) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (study_uid) DO UPDATE SET current_version = EXCLUDED.current_version, text = EXCLUDED.text, search_text = EXCLUDED.search_text,
+       affirmed_search_text = EXCLUDED.affirmed_search_text, negated_search_text = EXCLUDED.negated_search_text, updated_at = now()`,
+    [studyUid, version, scrubbed.text, search.all, search.affirmed, search.negated],
   );
   await client.query(
     `INSERT INTO report_versions (study_uid, version, text, source, submission_id, author_sub, author_name, reason, scrub_counts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

@@ -2,12 +2,15 @@
  * Reading reports: the current version, the version list, one version, the
  * submissions still waiting for their study, and the search: full text whose
  * words are widened to similar known lexemes by trigrams (typos, spelling
- * variants, compounds: medlake_report_query), ranked (exact words count
- * double), with highlight segments.
+ * variants, compounds: medlake_report_query), plain words against what
+ * reports affirm and `no:` terms against what they negate (report-query.ts),
+ * ranked (exact words count double), with highlight segments.
  */
 import type { Segment } from '@medlake/shared/reports/highlight';
 import { headlineSegments, headlineStart, headlineStop } from '@medlake/shared/reports/highlight';
-import { highlightQueryText, normalizeReportQuery } from '@medlake/shared/reports/search-text';
+import { reportQueryMatch } from '@medlake/shared/reports/report-filter-sql';
+import { parseReportQuery, reportQueryWords } from '@medlake/shared/reports/report-query';
+import { highlightQueryText } from '@medlake/shared/reports/search-text';
 import type { Queryable } from '../adapters/database';
 
 export interface ReportVersionSummary {
@@ -108,27 +111,25 @@ export class ReportStore {
   }
 
   async search(query: string, page: { limit: number; offset: number }): Promise<ReportSearchResult> {
-    const normalized = normalizeReportQuery(query);
-    // The widened queries are scalar subqueries: computed once, then the GIN index answers.
+    const values: unknown[] = [page.limit, page.offset, headlineOptions, highlightQueryText(reportQueryWords(query))];
+    const match = reportQueryMatch('r', parseReportQuery(query), (value) => `$${values.push(value)}`);
     const result = await this.db.query<{ study_uid: string; current_version: number; score: number; headline: string; patient_id: string; study_date: string | null; modalities: string[]; description: string | null; total: string }>(
       `WITH hits AS (
-         SELECT r.study_uid, r.current_version, r.text,
-           ts_rank_cd(r.search_tsv, (SELECT medlake_report_query($1))) + 2 * ts_rank_cd(r.search_tsv, websearch_to_tsquery('medlake_report', $1)) AS score,
-           count(*) OVER () AS total
+         SELECT r.study_uid, r.current_version, r.text, ${match.rank} AS score, count(*) OVER () AS total
          FROM reports r
-         WHERE r.search_tsv @@ (SELECT medlake_report_query($1))
+         WHERE ${match.where}
        ),
        page AS (
          SELECT h.*, s.patient_id, to_char(s.study_date, 'YYYY-MM-DD') AS study_date, s.modalities, s.description
          FROM hits h JOIN studies s ON s.study_uid = h.study_uid
          ORDER BY h.score DESC, s.study_date DESC NULLS LAST, h.study_uid
-         LIMIT $2 OFFSET $3
+         LIMIT $1 OFFSET $2
        )
        SELECT p.study_uid, p.current_version, p.score::float8 AS score, p.patient_id, p.study_date, p.modalities, p.description, p.total,
-         ts_headline('medlake_report', p.text, (SELECT medlake_report_query($5)), $4) AS headline
+         ts_headline('medlake_report', p.text, (SELECT medlake_report_query($4)), $3) AS headline
        FROM page p
        ORDER BY p.score DESC, p.study_date DESC NULLS LAST, p.study_uid`,
-      [normalized, page.limit, page.offset, headlineOptions, highlightQueryText(query)],
+      values,
     );
     return {
       query,

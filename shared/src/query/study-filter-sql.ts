@@ -4,7 +4,7 @@
  * Values are parameters only.
  */
 import { labelMatchSql, labelsColumn, normalizeLabelCodes } from '../annotations/label-filter-sql';
-import { hasReportColumn, hasReportSql, normalizeReportQuery, reportMatchSql } from '../reports/report-filter-sql';
+import { hasReportColumn, hasReportSql, reportMatchSql } from '../reports/report-filter-sql';
 import type { StudyFilter, StudySort } from './study-filter';
 import type { SqlQuery } from './sql';
 import { SqlParameters, likeLiteral } from './sql';
@@ -41,7 +41,7 @@ export function studyFilterWhere(filter: StudyFilter, params: SqlParameters): st
     const pattern = params.add(`%${likeLiteral(word.toLowerCase())}%`);
     descriptionWords.push(`(lower(s.description) LIKE ${pattern} OR EXISTS (SELECT 1 FROM series sq WHERE sq.study_uid = s.study_uid AND lower(sq.description) LIKE ${pattern}))`);
   }
-  if (descriptionWords.length) where.push(`((${descriptionWords.join(' AND ')}) OR ${reportMatchSql('s', params.add(normalizeReportQuery(filter.q ?? '')))})`);
+  if (descriptionWords.length) where.push(`((${descriptionWords.join(' AND ')}) OR ${reportMatchSql('s', filter.q ?? '', (value) => params.add(value))})`);
   return where.length ? `WHERE ${where.join('\n  AND ')}` : '';
 }
 

@@ -6,6 +6,7 @@
  * stemming) and keeps its lexemes for typo-tolerant lookup by trigrams.
  */
 import { foldForSearch } from './fold-text';
+import { splitByNegation } from './negation';
 import { aliases, rewrites } from './radiology-abbreviations';
 
 const tokenBoundary = "[^a-z0-9/.']";
@@ -59,6 +60,21 @@ function splitHyphens(text: string): string {
 /** The text PostgreSQL indexes for a report (never shown to users). */
 export function reportSearchText(text: string): string {
   return addAliases(splitHyphens(applyRewrites(foldForSearch(stripControlCharacters(text)))));
+}
+
+export interface ReportSearchTexts {
+  /** The whole report. */
+  all: string;
+  /** The report with its negated words left out (negation.ts). */
+  affirmed: string;
+  /** Its negated words only, one negation scope per line. */
+  negated: string;
+}
+
+/** The three search texts PostgreSQL indexes for a report: whole, affirmed, negated. */
+export function reportSearchTexts(text: string): ReportSearchTexts {
+  const { affirmed, negated } = splitByNegation(stripControlCharacters(text));
+  return { all: reportSearchText(text), affirmed: reportSearchText(affirmed), negated: reportSearchText(negated) };
 }
 
 /** A query in the same form (folded, shorthand rewritten), search syntax kept. */
