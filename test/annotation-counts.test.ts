@@ -232,6 +232,22 @@ describe('study and series counts leave out the annotation versions nobody is sh
     await expectAppCountsAgree(researcher.idToken, seen);
   });
 
+  it('a save into the series of a hidden version, after opening that version, counts the series again', async () => {
+    const versions = await json<{ versions: { version: number; sopInstanceUID: string; seriesInstanceUID: string; sopClassUID: string }[] }>(`/api/studies/${studyUid}/annotations/${setId}/versions`, researcher.idToken);
+    const v2 = versions.versions.find((v) => v.version === 2) as { sopInstanceUID: string; seriesInstanceUID: string; sopClassUID: string };
+    const listedSeries = async () => (await json<Json[]>(`/dicomweb/studies/${studyUid}/series`, researcher.idToken)).map((s) => String(value(s, '0020000E')));
+    // Version 2's series holds only hidden versions now (version 1's file moved out): listed by nobody.
+    expect(await listedSeries()).not.toContain(v2.seriesInstanceUID);
+    await api(`/api/studies/${studyUid}/annotations/viewer-selection`, annotator.idToken, { method: 'PUT', json: { versions: [{ setId, version: 2 }] } });
+    // Saved into that series from the viewer (OHIF names the loaded report as predecessor): the report arrives there, then becomes version 7.
+    saved.push(await saveFromViewer([{ tool: 'Length', image: images[0] as LakeImage, from: [5, 5], to: [15, 12], lengthMm: 12.2, label: 'lesion A' }], { reportName: 'Lesions', predecessor: { seriesUid: v2.seriesInstanceUID, sopUid: v2.sopInstanceUID, sopClassUid: v2.sopClassUID, instanceNumber: 2 } }));
+    expect((await json<{ versions: { version: number; parentVersion: number; seriesInstanceUID: string }[] }>(`/api/studies/${studyUid}/annotations/${setId}/versions`, researcher.idToken)).versions.at(-1)).toMatchObject({ version: 7, parentVersion: 2, seriesInstanceUID: v2.seriesInstanceUID });
+    expect(await listedSeries()).toContain(v2.seriesInstanceUID);
+    const seen = await expectCountsAgree(researcher.idToken, { instances: 8, series: 4 });
+    expect(seen.instancesBySeries.get(v2.seriesInstanceUID)).toEqual([saved.at(-1)]);
+    await expectAppCountsAgree(researcher.idToken, seen);
+  });
+
   it('the migration recounts studies whose counters still include hidden versions', async () => {
     const before = await listed(researcher.idToken);
     // What the index held before the counters left hidden versions out: every instance row counted.

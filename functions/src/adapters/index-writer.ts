@@ -378,9 +378,16 @@ export class IndexWriter {
          SELECT * FROM unnest($20::text[], $21::int[], $22::text[], $23::text[], $24::text[], $25::bigint[], $26::uuid[], $27::int[], $28::text[])),
        series_counts AS (
          UPDATE series s SET num_instances = s.num_instances + d.n, updated_at = now()
-         FROM (SELECT * FROM unnest($29::text[], $30::int[]) AS x(uid, n) ORDER BY uid) d WHERE s.series_uid = d.uid),
+         FROM (SELECT * FROM unnest($29::text[], $30::int[]) AS x(uid, n) ORDER BY uid) d WHERE s.series_uid = d.uid
+         RETURNING s.study_uid, s.series_uid, s.num_instances - d.n > 0 AS was_shown, s.num_instances > 0 AS shown),
+       -- A series holding annotation versions is shown while it counts an instance: one that starts or stops counting one is (un)counted in its study.
+       series_shown AS (
+         SELECT c.study_uid, sum(CASE WHEN c.shown THEN 1 ELSE -1 END)::int AS n FROM series_counts c
+         WHERE c.shown <> c.was_shown AND EXISTS (SELECT 1 FROM annotation_versions av WHERE av.series_uid = c.series_uid)
+         GROUP BY c.study_uid),
        study_counts AS (
-         UPDATE studies s SET num_instances = s.num_instances + d.instances, num_series = s.num_series + d.series, size_bytes = s.size_bytes + d.bytes,
+         UPDATE studies s SET num_instances = s.num_instances + d.instances, size_bytes = s.size_bytes + d.bytes,
+           num_series = s.num_series + d.series + coalesce((SELECT f.n FROM series_shown f WHERE f.study_uid = s.study_uid), 0),
            modalities = ARRAY(SELECT DISTINCT m FROM unnest(s.modalities || d.modalities) AS m ORDER BY m),
            body_parts = ARRAY(SELECT DISTINCT b FROM unnest(s.body_parts || d.body_parts) AS b ORDER BY b),
            sop_classes = ARRAY(SELECT DISTINCT c FROM unnest(s.sop_classes || d.sop_classes) AS c ORDER BY c),

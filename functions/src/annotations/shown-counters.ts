@@ -10,8 +10,9 @@
  * so concurrent ingest into the study is never overwritten by a recount.
  *
  * It runs inside the annotation transaction after the SR was stored (the
- * index writer's transaction touches the same counter rows and must not wait
- * for this one).
+ * index writer's transaction takes the same locks and must not wait for this
+ * one). The index writer keeps the same counts as instances arrive: a series
+ * holding annotation versions is counted while its counter is above 0.
  */
 import { annotationInstanceShownByDefaultSql, annotationSeriesShownByDefaultSql } from '@medlake/shared/annotations/visibility-sql';
 import type { Queryable } from '../adapters/database';
@@ -54,7 +55,11 @@ async function shownState(db: Queryable, sops: readonly string[], series: readon
  * their series) and moves the counters by the difference it made.
  */
 export async function moveShownCounters<T>(db: Queryable, sops: readonly string[], change: () => Promise<T>): Promise<T> {
+  // Ingest must not move these instances, nor count others into their series, between the two looks:
+  // the index writer's SOP locks, then the series rows, in its order (SOPs, then series by key).
+  await db.query('SELECT pg_advisory_xact_lock(hashtextextended(s, 0)) FROM unnest($1::text[]) AS s ORDER BY s', [[...new Set(sops)].sort()]);
   const seriesBefore = await seriesOf(db, sops);
+  await db.query('SELECT 1 FROM series WHERE series_uid = ANY($1::text[]) ORDER BY series_uid FOR UPDATE', [seriesBefore]);
   const before = await shownState(db, sops, seriesBefore);
   const result = await change();
   const series = [...new Set([...seriesBefore, ...(await seriesOf(db, sops))])];
