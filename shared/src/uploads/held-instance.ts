@@ -24,7 +24,7 @@ export interface HeldView {
   sizeBytes: number | null;
   frames: number;
   attributes: HeldAttributes;
-  /** The rendered image (`GET`, PNG or JPEG), or null when it cannot be rendered (no pixels, compressed). */
+  /** The rendered image (`GET`, PNG or JPEG), or null when it cannot be rendered (no pixels, or a compressed syntax no decoder here reads). */
   preview: string | null;
 }
 
