@@ -4,10 +4,10 @@
  * click away. Every change goes to the URL at once (text fields on Enter or
  * after a short pause).
  */
-import { Badge, Button, Collapse, Group, MultiSelect, NumberInput, SegmentedControl, Select, Stack, TagsInput, TextInput } from '@mantine/core';
+import { Badge, Button, Collapse, Group, MultiSelect, NumberInput, SegmentedControl, Select, Stack, TagsInput, TextInput, Tooltip, VisuallyHidden } from '@mantine/core';
 import { DatePickerInput } from '@mantine/dates';
 import { useDebouncedCallback, useDisclosure } from '@mantine/hooks';
-import { IconAdjustmentsHorizontal, IconSearch, IconX } from '@tabler/icons-react';
+import { IconAdjustmentsHorizontal, IconHelpCircle, IconSearch, IconX } from '@tabler/icons-react';
 import type { PatientSex, StudyFilter } from '@medlake/shared/query/study-filter';
 import { useEffect, useState } from 'react';
 import type { DatePreset } from './date-presets';
@@ -21,15 +21,37 @@ interface Props {
   reset(): void;
 }
 
+const searchSyntaxId = 'search-syntax';
+
+/** The report search syntax (docs/reports.md, Search), where the user types it. */
+const searchSyntax = (
+  <>
+    Words are all required, as findings: <b>pneumonia</b> does not find &ldquo;No evidence of pneumonia&rdquo;. <b>no:pneumonia</b> (or <b>no pneumonia</b>) finds reports that rule
+    it out, <b>any:pneumonia</b> both. <b>&quot;exact phrase&quot;</b>, <b>-word</b> to exclude, <b>or</b> between words.
+  </>
+);
+
+/** A tooltip for the eye; screen readers get the same text as the field's description. */
+function SearchSyntaxIcon() {
+  return (
+    <Tooltip label={<div style={{ maxWidth: 320 }}>{searchSyntax}</div>} multiline withArrow position="bottom-start">
+      <span aria-hidden="true" style={{ display: 'inline-flex', color: 'var(--mantine-color-dimmed)' }}>
+        <IconHelpCircle size={16} />
+      </span>
+    </Tooltip>
+  );
+}
+
 /** A text field that writes to the filter after a pause or on Enter, and follows the URL. */
-function FilterText({ label, value, onCommit, placeholder, icon, width, description }: { label: string; value: string | undefined; onCommit: (value: string | undefined) => void; placeholder?: string; icon?: React.ReactNode; width?: number | string; description?: string }) {
+function FilterText({ label, value, onCommit, placeholder, icon, width, description, help }: { label: string; value: string | undefined; onCommit: (value: string | undefined) => void; placeholder?: string; icon?: React.ReactNode; width?: number | string; description?: string; help?: { icon: React.ReactNode; describedBy: string } }) {
   const [text, setText] = useState(value ?? '');
   useEffect(() => setText(value ?? ''), [value]);
   const commit = useDebouncedCallback((next: string) => onCommit(next.trim() || undefined), 500);
   return (
     <TextInput
-      label={label}
+      label={help ? <span style={{ display: 'inline-flex', alignItems: 'center', gap: 4 }}>{label}{help.icon}</span> : label}
       description={description}
+      aria-describedby={help?.describedBy}
       placeholder={placeholder}
       leftSection={icon}
       value={text}
@@ -97,7 +119,8 @@ export function StudyFilters({ filter, change, reset }: Props) {
   return (
     <Stack gap="sm" component="section" aria-label="Filters">
       <Group align="flex-end" gap="sm" wrap="wrap">
-        <FilterText label="Search" placeholder="Description or report text" icon={<IconSearch size={16} />} value={filter.q} onCommit={(q) => change({ q })} width={280} />
+        <FilterText label="Search" placeholder="Description or report text" icon={<IconSearch size={16} />} help={{ icon: <SearchSyntaxIcon />, describedBy: searchSyntaxId }} value={filter.q} onCommit={(q) => change({ q })} width={280} />
+        <VisuallyHidden id={searchSyntaxId}>{searchSyntax}</VisuallyHidden>
         <div>
           <div id="study-date-label" style={{ fontSize: 'var(--mantine-font-size-sm)', fontWeight: 500, marginBottom: 4 }}>
             Study date
