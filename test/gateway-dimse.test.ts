@@ -4,7 +4,9 @@
  * stack; the instances end up ingested and searchable through /api/studies.
  * Also: the calling-AE allow-list, the failure status when the buffer disk is
  * short, and a restart with instances buffered while medlake was unreachable.
- * Requires dcmtk (installed by .ci/run).
+ * DICOM TLS: storescu with certificates of a throwaway CA (openssl) sends
+ * over TLS; peers without a certificate of that CA, or without TLS, are refused.
+ * Requires dcmtk and openssl (installed by .ci/run).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,8 @@ import type { TestStack, TestUser } from './support/local-stack';
 import { startTestStack } from './support/local-stack';
 import type { CliRun } from './gateway-harness';
 import { ctSeries, startCli } from './gateway-harness';
+import type { TestAuthority, TestIdentity } from './support/test-pki';
+import { createAuthority, issueCertificate } from './support/test-pki';
 
 let stack: TestStack;
 let gatewayUser: TestUser;
@@ -47,23 +51,28 @@ afterAll(async () => {
 
 interface Gateway {
   run: CliRun;
+  /** The plain DICOM port (0: none, a TLS-only gateway). */
   port: number;
+  /** The DICOM TLS port, when started with --tls-cert. */
+  tlsPort: number;
   dir: string;
   stop(): Promise<{ code: number | null; stderr: string }>;
 }
 
-async function startGateway(name: string, args: string[] = [], url = stack.url): Promise<Gateway> {
+async function startGateway(name: string, args: string[] = [], url = stack.url, { plain = true } = {}): Promise<Gateway> {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
-  const run = startCli(['gateway', '--port', '0', '--host', '127.0.0.1', '--ae-title', 'MEDLAKE', '--dir', join(dir, 'buffer'), '--flush-seconds', '0.2', ...args], {
+  const run = startCli(['gateway', ...(plain ? ['--port', '0'] : []), '--host', '127.0.0.1', '--ae-title', 'MEDLAKE', '--dir', join(dir, 'buffer'), '--flush-seconds', '0.2', ...args], {
     cwd: dir,
     env: { MEDLAKE_URL: url, MEDLAKE_GATEWAY_USER: gatewayUser.email, MEDLAKE_GATEWAY_PASSWORD: gatewayUser.password },
   });
   running.push(run);
-  const match = await run.waitForStderr(/DICOM receiver listening .*port=(\d+)/);
+  const plainMatch = plain ? await run.waitForStderr(/DICOM receiver listening .*port=(\d+) aeTitle=\S+ tls=false/) : undefined;
+  const tlsMatch = args.includes('--tls-cert') ? await run.waitForStderr(/DICOM receiver listening .*port=(\d+) aeTitle=\S+ tls=true/) : undefined;
   return {
     run,
-    port: Number(match[1]),
+    port: Number(plainMatch?.[1] ?? 0),
+    tlsPort: Number(tlsMatch?.[1] ?? 0),
     dir: join(dir, 'buffer'),
     async stop() {
       run.child.kill('SIGTERM');
@@ -243,5 +252,102 @@ describe('medlake gateway (DICOM C-STORE receiver)', () => {
     expect(after.items.some((s) => s.numInstances === 3)).toBe(true);
     const { stderr } = await second.stop();
     expect(stderr).toMatch(/uploaded=3 stillBuffered=0/);
+  });
+});
+
+describe('medlake gateway over DICOM TLS', () => {
+  let pki: string;
+  let hospitalCa: TestAuthority;
+  let gatewayCertificate: TestIdentity;
+  let scanner: TestIdentity;
+  let rogue: TestIdentity;
+
+  beforeAll(() => {
+    pki = join(work, 'pki');
+    mkdirSync(pki, { recursive: true });
+    hospitalCa = createAuthority(pki, 'Hospital CA');
+    gatewayCertificate = issueCertificate(pki, hospitalCa, 'gateway.hospital.example', 'server');
+    scanner = issueCertificate(pki, hospitalCa, 'CT_SCANNER_2', 'client');
+    // Same name, but from a CA the gateway does not trust.
+    rogue = issueCertificate(pki, createAuthority(pki, 'Other CA'), 'CT_SCANNER_2-rogue', 'client');
+  });
+
+  function tlsArgs(...more: string[]): string[] {
+    return ['--tls-port', '0', '--tls-cert', gatewayCertificate.certPath, '--tls-key', gatewayCertificate.keyPath, ...more];
+  }
+
+  /** storescu over TLS, checking the gateway's certificate against the hospital CA; `identity` undefined: no client certificate. */
+  function storescuTls(port: number, files: string[], identity: TestIdentity | undefined) {
+    const tls = identity ? ['+tls', identity.keyPath, identity.certPath] : ['+tla'];
+    return dcmtk('storescu', ['-v', ...tls, '+cf', hospitalCa.certPath, '-aet', 'PACS1', '-aec', 'MEDLAKE', '127.0.0.1', String(port), ...files]);
+  }
+
+  it('with mutual TLS, instances from a modality with a hospital certificate reach medlake as plain C-STORE ones do, and the log names the device', async () => {
+    const { files, uids } = writeStudy(join(work, 'study-tls'), 4, 'Gateway^Patient^T', 'GW-PID-T');
+    const gateway = await startGateway('tls', tlsArgs('--tls-ca', hospitalCa.certPath, '--tls-require-client-cert'));
+    expect(gateway.tlsPort).toBeGreaterThan(0);
+    const overTls = storescuTls(gateway.tlsPort, files.slice(0, 3), scanner);
+    expect(overTls.status, overTls.output).toBe(0);
+    // The plain port beside it, for modalities that cannot do TLS.
+    const plain = storescu(gateway.port, files.slice(3));
+    expect(plain.status, plain.output).toBe(0);
+
+    await waitFor('the buffer to drain', () => (buffered(gateway.dir).length === 0 ? true : undefined));
+    const list = await waitFor('the study to be searchable', async () => {
+      const found = await studies();
+      return found.items.find((s) => s.numInstances === 4) ? found : undefined;
+    });
+    expect(list.items.find((s) => s.numInstances === 4)?.modalities).toEqual(['CT']);
+
+    const { code, stderr } = await gateway.stop();
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/DICOM TLS certificate=gateway.hospital.example issuer="Hospital CA" validTo=\S+ clientCertificates=required minVersion=TLSv1.2/);
+    expect(stderr).toMatch(/association accepted calling=PACS1 called=MEDLAKE peer=127.0.0.1 tls=true tlsVersion=TLSv1\.[23] clientCn=CT_SCANNER_2 /);
+    expect(stderr).toMatch(/association accepted calling=PACS1 called=MEDLAKE peer=127.0.0.1 tls=false contexts=/);
+    expect(stderr).toMatch(/stopped stored=4 failedStores=0 uploaded=4 stillBuffered=0/);
+    // A plain listener on loopback only: nothing crosses a network, no warning.
+    expect(stderr).not.toMatch(/without TLS/);
+    for (const secret of ['Gateway^Patient^T', 'GW-PID-T', ...uids]) expect(stderr).not.toContain(secret);
+  });
+
+  it('with client certificates required, refuses a peer without one and one from another CA; nothing is stored or uploaded', async () => {
+    const { files } = writeStudy(join(work, 'study-tls-refused'), 1, 'Gateway^Patient^R', 'GW-PID-R');
+    const gateway = await startGateway('tls-refused', tlsArgs('--tls-ca', hospitalCa.certPath, '--tls-require-client-cert'), stack.url, { plain: false });
+    const anonymous = storescuTls(gateway.tlsPort, files, undefined);
+    expect(anonymous.status, anonymous.output).not.toBe(0);
+    const stranger = storescuTls(gateway.tlsPort, files, rogue);
+    expect(stranger.status, stranger.output).not.toBe(0);
+    expect(buffered(gateway.dir)).toHaveLength(0);
+
+    const { stderr } = await gateway.stop();
+    expect(stderr).toMatch(/TLS connection refused peer=127.0.0.1 reason="no client certificate"/);
+    expect(stderr).toMatch(/TLS connection refused peer=127.0.0.1 reason="client certificate not accepted" error=UNABLE_TO_VERIFY_LEAF_SIGNATURE claimedCn=CT_SCANNER_2-rogue/);
+    expect(stderr).not.toMatch(/association accepted/);
+    expect(stderr).toMatch(/stopped stored=0 failedStores=0 uploaded=0 stillBuffered=0/);
+  });
+
+  it('refuses a plain TCP association on the TLS port', async () => {
+    const { files } = writeStudy(join(work, 'study-tls-plain'), 1, 'Gateway^Patient^P', 'GW-PID-P');
+    const gateway = await startGateway('tls-plain', [...tlsArgs(), '--no-upload'], stack.url, { plain: false });
+    const echo = dcmtk('echoscu', ['-aet', 'PACS1', '-aec', 'MEDLAKE', '127.0.0.1', String(gateway.tlsPort)]);
+    expect(echo.status, echo.output).not.toBe(0);
+    const pushed = storescu(gateway.tlsPort, files);
+    expect(pushed.status, pushed.output).not.toBe(0);
+    expect(buffered(gateway.dir)).toHaveLength(0);
+    const { stderr } = await gateway.stop();
+    expect(stderr).toMatch(/TLS connection refused peer=127.0.0.1 reason=/);
+    expect(stderr).not.toMatch(/association accepted/);
+  });
+
+  it('warns at start when it listens without TLS on a network address', async () => {
+    const gateway = await startGateway('plain-network', [...tlsArgs(), '--host', '0.0.0.0', '--no-upload']);
+    const warning = await gateway.run.waitForStderr(/warn +DICOM receiver listening without TLS on a network address.*/);
+    expect(warning[0]).toContain(`host=0.0.0.0 port=${gateway.port}`);
+    const { code, stderr } = await gateway.stop();
+    // A clean stop means start-up ran to its end, past every warning it had to give.
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/stopped stored=0/);
+    // Only the plain port, not the TLS one.
+    expect(stderr.match(/without TLS on a network address/g)).toHaveLength(1);
   });
 });

@@ -127,6 +127,8 @@ export function startCli(args: string[], options: { cwd: string; env?: Record<st
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   // Nothing from the developer's shell may decide where the tests send data.
   for (const name of ['MEDLAKE_URL', 'MEDLAKE_GATEWAY_USER', 'MEDLAKE_GATEWAY_PASSWORD', 'MEDLAKE_CONFIG']) if (!options.env || !(name in options.env)) delete env[name];
+  // Nor how the receiver listens (MEDLAKE_GATEWAY_TLS_CERT, _KEY, _PORT...).
+  for (const name of Object.keys(env)) if (name.startsWith('MEDLAKE_GATEWAY_TLS_') && !(options.env && name in options.env)) delete env[name];
   env.XDG_CONFIG_HOME = options.env?.XDG_CONFIG_HOME ?? `${options.cwd}/.no-config`;
   const child = spawn(process.execPath, [cliEntry, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
