@@ -212,7 +212,7 @@ export function UploadPage() {
               Drop DICOM files, folders or zip archives here
             </Text>
             <Text size="sm" c="dimmed">
-              Everything is de-identified on arrival. Non-DICOM files are reported, not stored.
+              Everything is de-identified on arrival. Reports (text, CSV or PDF) join their studies, scrubbed; other files are reported, not stored.
             </Text>
             <Group gap="sm" mt="xs" style={{ pointerEvents: 'all' }}>
               <FileButton multiple onChange={(files) => add(filesFromInput(files))}>
