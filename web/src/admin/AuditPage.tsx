@@ -9,10 +9,11 @@ import { useQuery } from '@tanstack/react-query';
 import { IconChevronLeft, IconChevronRight } from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import { useEffect, useMemo } from 'react';
-import { useSearchParams } from 'react-router';
 import type { AuditRecord } from '../api/types';
 import * as users from '../api/users';
 import { FormError } from '../pages/FormError';
+import type { SearchParamChanges } from '../pages/useSearchParamUpdate';
+import { useSearchParamUpdate } from '../pages/useSearchParamUpdate';
 
 const pageSize = 50;
 
@@ -36,7 +37,7 @@ function toDate(value: string | null): Date | null {
 }
 
 export function AuditPage() {
-  const [params, setParams] = useSearchParams();
+  const [params, updateParams, setParams] = useSearchParamUpdate();
   const filter = {
     actor: params.get('actor') ?? undefined,
     action: params.get('action') ?? undefined,
@@ -63,36 +64,18 @@ export function AuditPage() {
     [people.data],
   );
 
-  const update = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params);
-    for (const [key, value] of Object.entries(changes)) {
-      if (value) next.set(key, value);
-      else next.delete(key);
-    }
-    // A new filter starts again from the newest entries.
-    next.delete('before');
-    next.delete('trail');
-    setParams(next, { replace: true });
-  };
+  // A new filter starts again from the newest entries.
+  const update = (changes: SearchParamChanges) => updateParams({ ...changes, before: undefined, trail: undefined });
 
   const older = () => {
     const entries = page.data?.entries ?? [];
     const last = entries.at(-1);
     if (!last) return;
-    const next = new URLSearchParams(params);
-    next.set('before', String(last.id));
-    next.set('trail', [...trail, before ?? 0].join(','));
-    setParams(next);
+    updateParams({ before: String(last.id), trail: [...trail, before ?? 0].join(',') }, { replace: false });
   };
   const newer = () => {
-    const next = new URLSearchParams(params);
     const previous = trail.at(-1);
-    if (previous) next.set('before', String(previous));
-    else next.delete('before');
-    const rest = trail.slice(0, -1);
-    if (rest.length) next.set('trail', rest.join(','));
-    else next.delete('trail');
-    setParams(next);
+    updateParams({ before: previous ? String(previous) : undefined, trail: trail.slice(0, -1).join(',') }, { replace: false });
   };
 
   const entries = page.data?.entries ?? [];

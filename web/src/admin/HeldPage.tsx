@@ -5,18 +5,19 @@
  * attributes; the administrator releases it into the lake or discards it,
  * with a reason that is kept and audited. Filters live in the URL.
  */
-import { Anchor, Badge, Button, Card, Center, Group, Image, Loader, Modal, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, Textarea, Title, UnstyledButton } from '@mantine/core';
+import { Anchor, Badge, Button, Card, Center, Group, Image, Loader, Modal, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, Title, UnstyledButton } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { IconCheck, IconTrash } from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import { useEffect, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import type { HeldDecision, HeldFilter, HeldInstance, HeldState } from '../api/held';
 import { decideHeld, listHeld } from '../api/held';
 import { FormError } from '../pages/FormError';
+import { useSearchParamUpdate } from '../pages/useSearchParamUpdate';
+import { ReasonForm } from './ReasonForm';
 
-const minReason = 10;
 const stateColors: Record<HeldState, string> = { waiting: 'yellow', released: 'teal', discarded: 'red' };
 const stateChoices = [
   { value: 'waiting', label: 'Waiting' },
@@ -61,10 +62,9 @@ function Attributes({ item }: { item: HeldInstance }) {
 }
 
 function DecisionModal({ item, decision, onClose }: { item: HeldInstance; decision: HeldDecision; onClose: () => void }) {
-  const [reason, setReason] = useState('');
   const queryClient = useQueryClient();
   const decide = useMutation({
-    mutationFn: () => decideHeld(item.sopInstanceUID, decision, reason.trim()),
+    mutationFn: (reason: string) => decideHeld(item.sopInstanceUID, decision, reason.trim()),
     onSuccess: async (answer) => {
       notifications.show({
         color: decision === 'release' ? 'teal' : 'orange',
@@ -79,39 +79,19 @@ function DecisionModal({ item, decision, onClose }: { item: HeldInstance; decisi
   const release = decision === 'release';
   return (
     <Modal opened onClose={onClose} title={release ? 'Release into the lake' : 'Discard this image'}>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          decide.mutate();
-        }}
-      >
-        <Stack gap="sm">
-          <Text size="sm">
-            {release
-              ? 'Release only when the image shows no name, ID, date of birth or other identifying text: it becomes visible to everyone who may read studies, and is exported with them.'
-              : 'The image stays out of the lake for good; its de-identified file is kept as a record of what arrived.'}
-          </Text>
-          <Textarea
-            label="Reason"
-            description={`At least ${minReason} characters; kept with the decision and in the audit log. Do not type patient names.`}
-            value={reason}
-            onChange={(e) => setReason(e.currentTarget.value)}
-            minRows={3}
-            maxLength={1000}
-            required
-            data-autofocus
-          />
-          <FormError error={decide.error} title={release ? 'Not released' : 'Not discarded'} />
-          <Group justify="flex-end">
-            <Button variant="subtle" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" color={release ? 'teal' : 'red'} loading={decide.isPending} disabled={reason.trim().length < minReason}>
-              {release ? 'Release' : 'Discard'}
-            </Button>
-          </Group>
-        </Stack>
-      </form>
+      <ReasonForm
+        intro={release
+          ? 'Release only when the image shows no name, ID, date of birth or other identifying text: it becomes visible to everyone who may read studies, and is exported with them.'
+          : 'The image stays out of the lake for good; its de-identified file is kept as a record of what arrived.'}
+        hint="kept with the decision and in the audit log. Do not type patient names."
+        submitLabel={release ? 'Release' : 'Discard'}
+        color={release ? 'teal' : 'red'}
+        pending={decide.isPending}
+        error={decide.error}
+        errorTitle={release ? 'Not released' : 'Not discarded'}
+        onSubmit={(reason) => decide.mutate(reason)}
+        onCancel={onClose}
+      />
     </Modal>
   );
 }
@@ -184,7 +164,7 @@ function HeldCard({ item }: { item: HeldInstance }) {
 }
 
 export function HeldPage() {
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useSearchParamUpdate();
   const filter: HeldFilter = {
     state: (stateChoices.some((c) => c.value === params.get('state')) ? params.get('state') : 'waiting') as HeldFilter['state'],
     upload: params.get('upload') ?? undefined,
@@ -199,14 +179,6 @@ export function HeldPage() {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next,
   });
-  const update = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params);
-    for (const [key, value] of Object.entries(changes)) {
-      if (value) next.set(key, value);
-      else next.delete(key);
-    }
-    setParams(next, { replace: true });
-  };
   const first = held.data?.pages[0];
   const items = held.data?.pages.flatMap((p) => p.items) ?? [];
   const reasons = (first?.reasons ?? []).map((r) => ({ value: r.reason, label: `${r.reason} (${r.count})` }));

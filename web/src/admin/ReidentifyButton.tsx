@@ -4,15 +4,13 @@
  * dialog: closing it forgets it (nothing in the query cache or storage).
  * Every attempt is in the audit log.
  */
-import { Alert, Button, Code, Group, Modal, Stack, Table, Text, Textarea } from '@mantine/core';
+import { Alert, Button, Code, Group, Modal, Stack, Table, Text } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { IconShieldLock } from '@tabler/icons-react';
 import { useState } from 'react';
 import type { OriginalIdentifiers, PatientReidentification, StudyReidentification } from '../api/subscriptions';
 import { reidentifyPatient, reidentifyStudy } from '../api/subscriptions';
-import { FormError } from '../pages/FormError';
-
-const minReason = 10;
+import { ReasonForm } from './ReasonForm';
 
 function Originals({ title, values }: { title: string; values: OriginalIdentifiers }) {
   const rows = Object.entries(values ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
@@ -49,15 +47,13 @@ function Originals({ title, values }: { title: string; values: OriginalIdentifie
 
 export function ReidentifyButton({ kind, id }: { kind: 'study' | 'patient'; id: string }) {
   const [open, setOpen] = useState(false);
-  const [reason, setReason] = useState('');
-  const reveal = useMutation<StudyReidentification | PatientReidentification>({
-    mutationFn: () => (kind === 'study' ? reidentifyStudy(id, reason) : reidentifyPatient(id, reason)),
+  const reveal = useMutation<StudyReidentification | PatientReidentification, Error, string>({
+    mutationFn: (reason) => (kind === 'study' ? reidentifyStudy(id, reason) : reidentifyPatient(id, reason)),
     // The original identifiers must not outlive the dialog in React Query's mutation cache.
     gcTime: 0,
   });
   const close = () => {
     setOpen(false);
-    setReason('');
     reveal.reset();
   };
   const answer = reveal.data;
@@ -81,29 +77,16 @@ export function ReidentifyButton({ kind, id }: { kind: 'study' | 'patient'; id: 
             </Group>
           </Stack>
         ) : (
-          <form
-            onSubmit={(event) => {
-              event.preventDefault();
-              reveal.mutate();
-            }}
-          >
-            <Stack gap="sm">
-              <Text size="sm">
-                The original identifiers leave the PHI vault only with a reason, which is kept in the audit log with your name. Name the protocol, request or ticket; do not type patient names.
-              </Text>
-              <Textarea label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} minRows={3} maxLength={1000} required data-autofocus
-                description={`At least ${minReason} characters.`} />
-              <FormError error={reveal.error} title="Not disclosed" />
-              <Group justify="flex-end">
-                <Button variant="subtle" onClick={close}>
-                  Cancel
-                </Button>
-                <Button type="submit" color="orange" loading={reveal.isPending} disabled={reason.trim().length < minReason}>
-                  Show original identifiers
-                </Button>
-              </Group>
-            </Stack>
-          </form>
+          <ReasonForm
+            intro="The original identifiers leave the PHI vault only with a reason, which is kept in the audit log with your name. Name the protocol, request or ticket; do not type patient names."
+            submitLabel="Show original identifiers"
+            color="orange"
+            pending={reveal.isPending}
+            error={reveal.error}
+            errorTitle="Not disclosed"
+            onSubmit={(reason) => reveal.mutate(reason)}
+            onCancel={close}
+          />
         )}
       </Modal>
     </>
