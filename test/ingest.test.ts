@@ -317,6 +317,24 @@ describe('idempotency and versions', () => {
     const { rows: [study] } = await stack.db.query('SELECT num_instances FROM studies WHERE study_uid = $1', [rows[0]!.study_uid]);
     expect(study).toEqual({ num_instances: 1 });
   });
+
+  it('renders a new version with its own pixels, not the image cached for the previous one', async () => {
+    const renderedSize = async (row: InstanceRow) => {
+      const url = `${stack.url}/dicomweb/studies/${row.study_uid}/series/${row.series_uid}/instances/${row.sop_uid}/rendered`;
+      const answer = await fetch(url, { headers: { authorization: `Bearer ${researcher.idToken}`, accept: 'image/png' } });
+      const image = Buffer.from(await answer.arrayBuffer());
+      expect(answer.status, image.toString()).toBe(200);
+      const png = PNG.sync.read(image);
+      return [png.width, png.height];
+    };
+    const one = await ingestFiles(stack, uploader, [{ name: 'small.dcm', bytes: instance({ ...uids(1, 16), rows: 16, columns: 16 }).bytes }]);
+    const [first] = await instancesOfUpload(one.uploadId);
+    expect(await renderedSize(first!)).toEqual([16, 16]);
+    const two = await ingestFiles(stack, uploader, [{ name: 'larger.dcm', bytes: instance({ ...uids(1, 16), rows: 24, columns: 20 }).bytes }]);
+    const [second] = await instancesOfUpload(two.uploadId);
+    expect([second?.sop_uid, second?.version]).toEqual([first?.sop_uid, 2]);
+    expect(await renderedSize(second!)).toEqual([20, 24]);
+  });
 });
 
 describe('the PHI vault', () => {

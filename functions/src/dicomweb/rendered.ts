@@ -5,7 +5,8 @@
  * series'). Native pixel data is rendered as stored; JPEG Baseline, JPEG
  * Lossless, RLE, JPEG-LS, JPEG 2000 and HTJ2K frames are decoded first
  * (decode-frame.ts); other compressed syntaxes answer 406 with the reason.
- * Every image is kept in the archive bucket under derived/ after its first render.
+ * Every image is kept in the archive bucket under derived/ after its first
+ * render, per archived file: a new version of an instance renders anew.
  */
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -130,7 +131,9 @@ function cacheKey(target: RenderTarget, frame: number, kind: string, request: Re
   const v = request.options.viewport ? `${request.options.viewport.width}x${request.options.viewport.height}` : 'full';
   const w = request.options.window ? `${request.options.window.center}_${request.options.window.width}` : 'auto';
   const ext = request.type === 'image/png' ? 'png' : `q${request.quality}.jpg`;
-  return `derived/studies/${target.study_uid}/series/${target.series_uid}/instances/${target.sop_uid}/${kind}/f${frame}-${v}-${w}.${ext}`;
+  // Per archived file, not per SOP Instance UID: a new version (or another held file) of the instance gets images of its own.
+  const file = (target.archive_key.split('/').pop() ?? target.sop_uid).replace(/\.dcm$/, '');
+  return `derived/studies/${target.study_uid}/series/${target.series_uid}/instances/${target.sop_uid}/${file}/${kind}/f${frame}-${v}-${w}.${ext}`;
 }
 
 /** Whether frames stored in this transfer syntax can be rendered: native, or decoded here. */
