@@ -15,7 +15,7 @@
  */
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uploadFiles, uploadStatus } from '../ingest-support';
+import { ingestFiles } from '../ingest-support';
 import type { TestStack, TestUser } from '../support/local-stack';
 import { startTestStack } from '../support/local-stack';
 import { collectPageErrors, ensureWebBuild, launchChromium, signInAs, snapshot } from './support/browser';
@@ -143,15 +143,7 @@ describe('OHIF shows every series of a study and scrolls through all their frame
     reader = await stack.createUser({ groups: ['annotator'] });
 
     const files = buildSeriesStudy(defaultSeries);
-    const uploadId = await uploadFiles(stack, uploader, files);
-    // Ingest starts from S3's notification of each PUT: wait until every file has been taken and settled.
-    const settleDeadline = Date.now() + 120_000;
-    while ((await uploadStatus(stack, uploader, uploadId)).files.some((f) => f.state === 'waiting' || f.state === 'processing')) {
-      if (Date.now() > settleDeadline) throw new Error('the upload did not settle within 120 s');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    await stack.waitForIngestIdle();
-    const status = await uploadStatus(stack, uploader, uploadId);
+    const status = await ingestFiles(stack, uploader, files);
     const notAccepted = status.files.filter((f) => f.state !== 'accepted');
     if (notAccepted.length) throw new Error(`files not accepted: ${JSON.stringify(notAccepted.slice(0, 3))}`);
 
