@@ -339,6 +339,23 @@ describe('medlake gateway over DICOM TLS', () => {
     expect(stderr).not.toMatch(/association accepted/);
   });
 
+  it('with client certificates optional, lets senders without a verified one in over TLS and names only verified devices', async () => {
+    const { files } = writeStudy(join(work, 'study-tls-optional'), 3, 'Gateway^Patient^O', 'GW-PID-O');
+    const gateway = await startGateway('tls-optional', [...tlsArgs('--tls-ca', hospitalCa.certPath), '--no-upload'], stack.url, { plain: false });
+    for (const [i, identity] of [scanner, undefined, rogue].entries()) {
+      const pushed = storescuTls(gateway.tlsPort, [files[i] as string], identity);
+      expect(pushed.status, pushed.output).toBe(0);
+    }
+    expect(buffered(gateway.dir)).toHaveLength(3);
+    const { stderr } = await gateway.stop();
+    const accepted = stderr.split('\n').filter((line) => line.includes('association accepted'));
+    expect(accepted).toHaveLength(3);
+    expect(accepted[0]).toMatch(/tls=true tlsVersion=\S+ clientCn=CT_SCANNER_2 /);
+    expect(accepted[1]).toMatch(/tls=true tlsVersion=\S+ contexts=/);
+    expect(accepted[2]).toMatch(/tls=true tlsVersion=\S+ clientCertificate=unverified contexts=/);
+    expect(stderr).not.toContain('clientCn=CT_SCANNER_2-rogue');
+  });
+
   it('warns at start when it listens without TLS on a network address', async () => {
     const gateway = await startGateway('plain-network', [...tlsArgs(), '--host', '0.0.0.0', '--no-upload']);
     const warning = await gateway.run.waitForStderr(/warn +DICOM receiver listening without TLS on a network address.*/);
