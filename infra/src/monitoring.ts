@@ -36,6 +36,7 @@ export interface MonitoringProps {
 export class Monitoring extends Construct {
   readonly topic: sns.Topic;
   readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly notify: actions.SnsAction;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -49,20 +50,14 @@ export class Monitoring extends Construct {
       }),
     );
     if (config.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
-    const notify = new actions.SnsAction(this.topic);
+    this.notify = new actions.SnsAction(this.topic);
 
     for (const [queueId, { deadLetterQueue }] of Object.entries(props.queues)) {
-      const alarm = new cloudwatch.Alarm(this, `${pascal(queueId)}DeadLetters`, {
+      this.alarmOnAny(`${pascal(queueId)}DeadLetters`, {
         alarmName: nameFor(config.stage, `${queueId}-dead-letters`),
         alarmDescription: `Messages of the ${queueId} queue failed every retry and wait in ${deadLetterQueue.queueName}: inspect, fix, redrive.`,
         metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      alarm.addAlarmAction(notify);
-      this.alarms.push(alarm);
     }
 
     for (const [name, fn] of Object.entries(props.functions)) {
@@ -71,32 +66,33 @@ export class Monitoring extends Construct {
         ['errors', fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM })],
         ['throttles', fn.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM })],
       ] as const) {
-        const alarm = new cloudwatch.Alarm(this, `${pascal(name)}${pascal(kind)}`, {
+        this.alarmOnAny(`${pascal(name)}${pascal(kind)}`, {
           alarmName: nameFor(config.stage, `${name}-${kind}`),
           alarmDescription: `The ${name} function reported ${kind} (see its log group /aws/lambda/${nameFor(config.stage, name)}).`,
           metric,
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         });
-        alarm.addAlarmAction(notify);
-        this.alarms.push(alarm);
       }
     }
 
     for (const rule of props.schedules ?? []) {
-      const alarm = new cloudwatch.Alarm(this, `${rule.node.id}FailedInvocations`, {
+      this.alarmOnAny(`${rule.node.id}FailedInvocations`, {
         alarmName: nameFor(config.stage, `${pascalToKebab(rule.node.id)}-failed`),
         alarmDescription: `EventBridge could not deliver the scheduled ${rule.node.id} message (queue policy or key policy?).`,
         metric: new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'FailedInvocations', dimensionsMap: { RuleName: rule.ruleName }, period: Duration.minutes(15), statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      alarm.addAlarmAction(notify);
-      this.alarms.push(alarm);
     }
+  }
+
+  /** An alarm on the first occurrence (one period, at least 1; no data is no trouble), sent to the topic. */
+  private alarmOnAny(id: string, props: Pick<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription' | 'metric'>): void {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      ...props,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(this.notify);
+    this.alarms.push(alarm);
   }
 }

@@ -39,54 +39,36 @@ export const settingGroupVariables: Record<SettingGroup, readonly string[]> = {
   'frame-cache': [frameCacheEnv],
 };
 
+/** Each variable of `env` with the setting of the same name (a setting named or computed otherwise is given under that name). */
+function byName<K extends string>(env: Readonly<Record<K, string>>, settings: Readonly<Record<NoInfer<K>, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries<string>(env).map(([key, name]) => [name, settings[key as K]]));
+}
+
 function groupValues(group: SettingGroup, memoryMb: number): Record<string, number> {
   switch (group) {
-    case 'uploads': {
-      const s = uploadSettings({});
-      return {
-        [uploadEnv.urlExpiresSeconds]: s.urlExpiresSeconds,
-        [uploadEnv.multipartThresholdBytes]: s.multipartThresholdBytes,
-        [uploadEnv.partSizeBytes]: s.partSizeBytes,
-        [uploadEnv.maxFiles]: s.maxFiles,
-        [uploadEnv.maxFileBytes]: s.maxFileBytes,
-        [uploadEnv.maxTotalBytes]: s.maxTotalBytes,
-        [uploadEnv.resumeWindowSeconds]: s.resumeWindowSeconds,
-      };
-    }
+    case 'uploads':
+      return byName(uploadEnv, uploadSettings({}));
     case 'ingest': {
       const s = ingestSettings({});
-      return {
-        [ingestEnv.memoryLimitBytes]: s.memoryLimitBytes,
+      const { deidOptions: _unset, ...env } = ingestEnv;
+      return byName(env, {
+        ...s,
         // Objects in memory at once: the default (1 GiB) where a third of the function's memory allows it.
-        [ingestEnv.memoryBudgetBytes]: Math.min(s.memoryBudgetBytes, Math.floor(memoryMb / 3) * MiB),
-        [ingestEnv.maxInstanceBytes]: s.maxInstanceBytes,
-        [ingestEnv.zipMaxEntries]: s.zip.maxEntries,
-        [ingestEnv.zipMaxTotalBytes]: s.zip.maxTotalBytes,
-        [ingestEnv.zipMaxRatio]: s.zip.maxRatio,
-        [ingestEnv.zipMaxDepth]: s.zip.maxDepth,
-        [ingestEnv.concurrency]: s.concurrency,
-        [ingestEnv.batchSize]: s.indexBatchSize,
-      };
+        memoryBudgetBytes: Math.min(s.memoryBudgetBytes, Math.floor(memoryMb / 3) * MiB),
+        zipMaxEntries: s.zip.maxEntries,
+        zipMaxTotalBytes: s.zip.maxTotalBytes,
+        zipMaxRatio: s.zip.maxRatio,
+        zipMaxDepth: s.zip.maxDepth,
+        batchSize: s.indexBatchSize,
+      });
     }
-    case 'digests': {
-      const s = digestSettings({});
-      return { [notifyEnv.quietSeconds]: s.quietSeconds, [notifyEnv.maxWaitSeconds]: s.maxWaitSeconds, [notifyEnv.minIntervalSeconds]: s.minIntervalSeconds };
-    }
+    case 'digests':
+      return byName(notifyEnv, digestSettings({}));
     case 'exports': {
       // With no S3 endpoint override: the real S3's part size (64 MiB), not the emulator's.
       const s = exportSettings({});
-      return {
-        [exportEnv.maxActivePerUser]: s.maxActivePerUser,
-        [exportEnv.linkTtlSeconds]: s.linkTtlSeconds,
-        [exportEnv.maxBytes]: s.maxBytes,
-        [exportEnv.maxStudies]: s.maxStudies,
-        [exportEnv.maxItemErrors]: s.maxItemErrors,
-        [exportEnv.partSizeBytes]: s.partSizeBytes,
-        [exportEnv.readAheadBytes]: s.readAheadBytes,
-        [exportEnv.readConcurrency]: s.readConcurrency,
-        [exportEnv.uploadConcurrency]: s.uploadConcurrency,
-        [exportEnv.checkpointMarginSeconds]: s.checkpointMarginMs / 1000,
-      };
+      const { maxRunSeconds: _unset, ...env } = exportEnv;
+      return byName(env, { ...s, checkpointMarginSeconds: s.checkpointMarginMs / 1000 });
     }
     case 'reidentify':
       return { [reidentifyEnv.maxPerHour]: maxReidentificationsPerHour({}) };
