@@ -75,6 +75,14 @@ export async function gatewayCommand(options: GatewayCommandOptions, io: Command
   } else log.warn('uploads are off (--no-upload): instances stay in the buffer');
 
   if (tls) logTlsSettings(log, tls);
+  // Signals are caught from before the ports open: a SIGTERM right after start
+  // (a service manager, a test) must still end in a clean shutdown.
+  let stopRequested: string | undefined;
+  let stop: ((why: string) => void) | undefined;
+  const onSigint = () => (stop ? stop('SIGINT') : (stopRequested ??= 'SIGINT'));
+  const onSigterm = () => (stop ? stop('SIGTERM') : (stopRequested ??= 'SIGTERM'));
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   let receiver;
   try {
     receiver = await startReceiver(listeners, {
@@ -87,6 +95,8 @@ export async function gatewayCommand(options: GatewayCommandOptions, io: Command
       onStored: () => forwarder?.notify(),
     });
   } catch (error) {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     state.close();
     const ports = listeners.map((listener) => `${listener.host}:${listener.port}${listener.tls ? ' (TLS)' : ''}`).join(' and ');
     throw new GatewayError('listen_failed', `Cannot listen on ${ports}: ${describeError(error)}`, { exitCode: exitCodes.usage, cause: error });
@@ -114,10 +124,8 @@ export async function gatewayCommand(options: GatewayCommandOptions, io: Command
       log.info('stopped', { stored: receiver.counters.stored, failedStores: receiver.counters.failed, uploaded: forwarder?.counters.sent ?? 0, stillBuffered: left });
       resolveExit(exitCode);
     };
-    const onSigint = () => void shutdown(0, 'SIGINT');
-    const onSigterm = () => void shutdown(0, 'SIGTERM');
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigterm);
+    stop = (why) => void shutdown(0, why);
+    if (stopRequested) stop(stopRequested);
 
     // Check the credentials now, so a wrong password shows at start, not hours later;
     // an unreachable server is fine: instances are buffered meanwhile.
