@@ -152,36 +152,35 @@ async function publishSubmission(ctx: ReportContext, client: pg.PoolClient, subm
  */
 export async function linkWaitingReports(ctx: ReportContext, studyUids: readonly string[]): Promise<SubmissionOutcome[]> {
   if (studyUids.length === 0) return [];
-  const studies = await ctx.db.query<{ study_uid: string; patient_id: string; accession_number: string | null; study_date: string | null }>(
-    `SELECT study_uid, patient_id, accession_number, to_char(study_date, 'YYYY-MM-DD') AS study_date FROM studies WHERE study_uid = ANY($1)`,
+  // One round trip for every study of the batch (called after each committed ingest batch, mostly to find nothing).
+  const waiting = await ctx.db.query<{ submission_id: string; link_accession: string | null; link_patient_id: string | null; link_study_date: string | null }>(
+    `SELECT submission_id, link_accession, link_patient_id, link_study_date FROM (
+       SELECT DISTINCT ON (r.submission_id) r.submission_id, r.link_accession, r.link_patient_id, to_char(r.link_study_date, 'YYYY-MM-DD') AS link_study_date, r.created_at
+       FROM studies s JOIN report_submissions r ON r.state = 'waiting'
+         AND ((r.link_accession IS NOT NULL AND r.link_accession = s.accession_number) OR (r.link_patient_id = s.patient_id AND r.link_study_date = s.study_date))
+       WHERE s.study_uid = ANY($1)
+       ORDER BY r.submission_id) w
+     ORDER BY created_at, submission_id`,
     [[...studyUids]],
   );
   const outcomes: SubmissionOutcome[] = [];
-  for (const study of studies.rows) {
-    const waiting = await ctx.db.query<{ submission_id: string; link_accession: string | null; link_patient_id: string | null; link_study_date: string | null }>(
-      `SELECT submission_id, link_accession, link_patient_id, to_char(link_study_date, 'YYYY-MM-DD') AS link_study_date FROM report_submissions
-       WHERE state = 'waiting' AND ((link_accession IS NOT NULL AND link_accession = $1) OR (link_patient_id = $2 AND link_study_date = $3::date))
-       ORDER BY created_at, submission_id`,
-      [study.accession_number, study.patient_id, study.study_date],
-    );
-    for (const candidate of waiting.rows) {
-      const outcome = await inTransaction(ctx.db, async (client) => {
-        // Another worker may have linked it meanwhile.
-        const locked = await client.query<{ source: ReportSource; submitted_by: string | null }>(`SELECT source, submitted_by FROM report_submissions WHERE submission_id = $1 AND state = 'waiting' FOR UPDATE SKIP LOCKED`, [candidate.submission_id]);
-        const row = locked.rows[0];
-        if (!row) return undefined;
-        const resolution = await resolveStudy(client, { ...(candidate.link_accession ? { accession: candidate.link_accession } : {}), ...(candidate.link_patient_id ? { patientId: candidate.link_patient_id } : {}), ...(candidate.link_study_date ? { studyDate: candidate.link_study_date } : {}) });
-        if (resolution.kind === 'waiting') {
-          await client.query('UPDATE report_submissions SET reason = $2 WHERE submission_id = $1', [candidate.submission_id, resolution.reason]);
-          return undefined;
-        }
-        const original = (await ctx.vault.revealIdentifiers(client, 'report', candidate.submission_id)) as VaultedReport | undefined;
-        if (!original || typeof original.text !== 'string') throw new Error('a waiting report has no original in the PHI vault');
-        const owner = row.submitted_by ? await client.query<{ owner_name: string | null }>('SELECT owner_name FROM uploads u JOIN report_submissions r ON r.upload_id = u.upload_id WHERE r.submission_id = $1', [candidate.submission_id]) : undefined;
-        return publishSubmission(ctx, client, candidate.submission_id, resolution.studyUid, original, { source: row.source, author: { sub: row.submitted_by ?? undefined, name: owner?.rows[0]?.owner_name ?? undefined } });
-      });
-      if (outcome) outcomes.push(outcome);
-    }
+  for (const candidate of waiting.rows) {
+    const outcome = await inTransaction(ctx.db, async (client) => {
+      // Another worker may have linked it meanwhile.
+      const locked = await client.query<{ source: ReportSource; submitted_by: string | null }>(`SELECT source, submitted_by FROM report_submissions WHERE submission_id = $1 AND state = 'waiting' FOR UPDATE SKIP LOCKED`, [candidate.submission_id]);
+      const row = locked.rows[0];
+      if (!row) return undefined;
+      const resolution = await resolveStudy(client, { ...(candidate.link_accession ? { accession: candidate.link_accession } : {}), ...(candidate.link_patient_id ? { patientId: candidate.link_patient_id } : {}), ...(candidate.link_study_date ? { studyDate: candidate.link_study_date } : {}) });
+      if (resolution.kind === 'waiting') {
+        await client.query('UPDATE report_submissions SET reason = $2 WHERE submission_id = $1', [candidate.submission_id, resolution.reason]);
+        return undefined;
+      }
+      const original = (await ctx.vault.revealIdentifiers(client, 'report', candidate.submission_id)) as VaultedReport | undefined;
+      if (!original || typeof original.text !== 'string') throw new Error('a waiting report has no original in the PHI vault');
+      const owner = row.submitted_by ? await client.query<{ owner_name: string | null }>('SELECT owner_name FROM uploads u JOIN report_submissions r ON r.upload_id = u.upload_id WHERE r.submission_id = $1', [candidate.submission_id]) : undefined;
+      return publishSubmission(ctx, client, candidate.submission_id, resolution.studyUid, original, { source: row.source, author: { sub: row.submitted_by ?? undefined, name: owner?.rows[0]?.owner_name ?? undefined } });
+    });
+    if (outcome) outcomes.push(outcome);
   }
   return outcomes;
 }
