@@ -73,7 +73,7 @@ export function buildProgram(): Command {
     .option('--accept-any-called-ae', 'accept associations whatever called AE title they use', false)
     .option('--dir <folder>', 'buffer folder for received instances (holds PHI: protect it)', 'medlake-buffer')
     .option('--url <url>', 'medlake base URL (env MEDLAKE_URL)')
-    .option('--config <file>', 'JSON config file with url, username, password (mode 600)')
+    .option('--config <file>', 'JSON config file with url, username, password and an optional "tls" object (mode 600)')
     .addOption(new Option('--concurrency <n>', 'files uploaded in parallel').argParser(positiveInt('--concurrency')).default(4))
     .addOption(new Option('--batch-size <n>', 'most instances per upload batch').argParser(positiveInt('--batch-size')).default(200))
     .addOption(new Option('--flush-seconds <s>', 'wait this long for more instances before uploading a batch').argParser(nonNegative('--flush-seconds')).default(2))
