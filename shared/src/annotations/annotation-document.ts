@@ -16,7 +16,7 @@
  *           SCOORD / SCOORD3D graphic type + data     (INFERRED FROM)
  *             IMAGE referenced SOP instance (+ frame) (SELECTED FROM)
  */
-import type { DicomJson } from '../dicom/dicom-json';
+import type { DicomJson } from '../dicom/dicom-json-model';
 import { numberValue, numberValues, sequenceItems, stringValue } from '../dicom/dicom-json-read';
 
 export interface Code {

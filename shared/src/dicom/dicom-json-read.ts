@@ -5,7 +5,7 @@
  * Readers return null (or an empty list) for an absent or empty attribute,
  * never throw: stored attributes come from many modalities and vendors.
  */
-import type { DicomJson, DicomJsonPersonName } from './dicom-json';
+import type { DicomJson, DicomJsonPersonName } from './dicom-json-model';
 import { tagHex } from './dictionary/data-dictionary';
 
 /** Any DICOM JSON map: the shared DicomJson type and the looser ones the DICOMweb answers use. */

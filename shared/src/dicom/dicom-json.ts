@@ -1,23 +1,12 @@
 import type { CharacterSet } from './character-set';
 import type { DicomElement, Encoding } from './dataset';
 import type { OutDataset, OutElement } from './deidentify-dataset';
+import type { DicomJson, DicomJsonAttribute, DicomJsonPersonName } from './dicom-json-model';
 import { tagHex } from './dictionary/data-dictionary';
 import { Tag } from './tags';
 import { binaryNumbers } from './values';
 
-/** PS3.18 F.2 DICOM JSON. */
-export interface DicomJsonPersonName {
-  Alphabetic?: string;
-  Ideographic?: string;
-  Phonetic?: string;
-}
-export interface DicomJsonAttribute {
-  vr: string;
-  Value?: Array<string | number | DicomJsonPersonName | DicomJson | null>;
-  InlineBinary?: string;
-  BulkDataURI?: string;
-}
-export type DicomJson = Record<string, DicomJsonAttribute>;
+export type { DicomJson, DicomJsonAttribute, DicomJsonPersonName } from './dicom-json-model';
 
 /** Binary values up to this size are inlined (base64); larger ones and pixel data become bulk data placeholders. */
 export const inlineBinaryLimitBytes = 1024;

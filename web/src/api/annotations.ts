@@ -1,26 +1,16 @@
 /** Annotation sets, their versions, the viewer selection and labels (functions/src/api/annotations.ts, labels.ts; docs/annotations.md). */
+import type { DocumentDiff } from '@medlake/shared/annotations/annotation-diff';
 import type { AnnotationSetSummary, Author, VersionSummary, ViewerSelection } from '@medlake/shared/annotations/annotation-views';
 import type { LabelTerm } from '@medlake/shared/annotations/label-vocabulary';
 import { api } from './http';
 
 export type { AnnotationSetSummary, LabelTerm, VersionSummary };
 
-export interface Measurement {
-  trackingUid: string | null;
-  tool: string;
-  label: string | null;
-  value: number | null;
-  unit: string | null;
-  image: { sopInstanceUID: string } | null;
-}
-
-export interface AnnotationDiff {
+/** What changed between two versions of a set (the API's diffDocuments), with the two versions compared. */
+export interface AnnotationDiff extends DocumentDiff {
+  setId: string;
   from: VersionSummary;
   to: VersionSummary;
-  added: Measurement[];
-  removed: Measurement[];
-  changed: { before: Measurement; after: Measurement; fields: string[] }[];
-  unchanged: number;
 }
 
 export interface LabelSet {
