@@ -178,17 +178,19 @@ export async function heldRow(db: Queryable, sopUid: string, lock = false): Prom
   return row;
 }
 
-async function heldFile(row: HeldRow): Promise<Buffer> {
+/** The held file and its SHA-256 (hashed once: the release indexes it with this hash). */
+async function heldFile(row: HeldRow): Promise<{ bytes: Buffer; sha256: string }> {
   const bytes = await archiveReader().whole(row.archive_key);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   // The file must be the one reviewed: a release publishes exactly these bytes.
-  if (row.sha256 && createHash('sha256').update(bytes).digest('hex') !== row.sha256) throw new Error('the held file does not match the SHA-256 recorded when it was held');
-  return bytes;
+  if (row.sha256 && sha256 !== row.sha256) throw new Error('the held file does not match the SHA-256 recorded when it was held');
+  return { bytes, sha256 };
 }
 
 /** Held before its transfer syntax was recorded: read from the held file's meta. */
 async function transferSyntaxOf(row: HeldRow, bytes?: Buffer): Promise<string> {
   if (row.transfer_syntax_uid) return row.transfer_syntax_uid;
-  return parsePart10(bytes ?? (await heldFile(row))).transferSyntax.uid;
+  return parsePart10(bytes ?? (await heldFile(row)).bytes).transferSyntax.uid;
 }
 
 /** What the renderer needs to show a held image (the same renderer as WADO-RS /rendered). */
@@ -228,7 +230,7 @@ export async function releaseHeld(context: IngestContext, sopUid: string, decisi
   if (!row.source_uid_hash || !row.source_sha256 || !row.study_uid || !row.series_uid) {
     throw conflict('held_incomplete', 'This held instance lacks what publishing needs (it was held by an older version); upload its file again.');
   }
-  const bytes = await heldFile(row);
+  const { bytes, sha256 } = await heldFile(row);
   const transferSyntax = await transferSyntaxOf(row, bytes);
   const attributes = row.attributes as SharedDicomJson;
   const frames = row.frame_ranges ?? [];
@@ -248,6 +250,7 @@ export async function releaseHeld(context: IngestContext, sopUid: string, decisi
     },
     {
       sourceSha256: row.source_sha256,
+      sha256,
       origin: { uploadId: row.upload_id ?? undefined, fileIndex: row.file_index ?? undefined, via: row.upload_id ? 'upload' : 'stow' },
       // The originals were sealed in the vault when the instance was held.
       vault: [],

@@ -89,7 +89,7 @@ function vaultEntries(d: DeidentifiedInstance): VaultEntry[] {
 /** What the index writer needs of a de-identified file: a fresh de-identification, or a held file coming back for release. */
 export type IndexableInstance = Pick<DeidentifiedInstance, 'part10' | 'uids' | 'index' | 'dicomJson' | 'frames' | 'frameFragments' | 'pixelData' | 'sourceUidHash' | 'held'>;
 
-export function instanceToIndex(d: IndexableInstance, source: { sourceSha256: string; origin: InstanceOrigin; vault: readonly VaultEntry[]; release?: HeldRelease }): InstanceToIndex {
+export function instanceToIndex(d: IndexableInstance, source: { sourceSha256: string; origin: InstanceOrigin; vault: readonly VaultEntry[]; release?: HeldRelease; sha256?: string }): InstanceToIndex {
   const { patient, study, series, instance } = d.index;
   return {
     patient: { patientId: patient.patientId, patientName: patient.patientName, sex: patient.sex, birthDate: patient.birthDate },
@@ -127,7 +127,8 @@ export function instanceToIndex(d: IndexableInstance, source: { sourceSha256: st
       pixelDataLength: d.pixelData?.length ?? null,
     },
     part10: d.part10,
-    sha256: sha256(d.part10),
+    // A released held file was hashed when it was read back (and checked against its record).
+    sha256: source.sha256 ?? sha256(d.part10),
     sourceSha256: source.sourceSha256,
     sourceUidHash: d.sourceUidHash,
     held: d.held,
