@@ -7,17 +7,22 @@
  */
 import type pg from 'pg';
 import type { AnnotationDocument } from '@medlake/shared/annotations/annotation-document';
-import type { AnnotationSetSummary, Author, VersionSource, VersionSummary, ViewerSelection } from '@medlake/shared/annotations/annotation-views';
+import type { AnnotationKind, AnnotationSetSummary, Author, VersionSource, VersionSummary, ViewerSelection } from '@medlake/shared/annotations/annotation-views';
+import type { SegmentationDocument } from '@medlake/shared/annotations/segmentation-document';
 import type { KnownSet, KnownVersion, StudyAnnotations } from '@medlake/shared/annotations/versioning-rule';
 import type { Queryable } from '../adapters/database';
 import { inTransaction } from '../adapters/database';
 import { moveShownCounters } from './shown-counters';
 
+/** A version's JSON: the measurements of an SR, or what a SEG says of its segments. */
+export type VersionDocument = AnnotationDocument | SegmentationDocument;
+
 export interface VersionDetail extends VersionSummary {
   setId: string;
   studyInstanceUID: string;
+  kind: AnnotationKind;
   name: string;
-  document: AnnotationDocument;
+  document: VersionDocument;
 }
 
 interface VersionRow {
@@ -35,6 +40,7 @@ interface VersionRow {
   series_uid: string;
   sop_class_uid: string;
   measurement_count: number;
+  segment_count: number;
   labels: string[] | null;
 }
 
@@ -42,6 +48,7 @@ interface SetRow {
   set_id: string;
   study_uid: string;
   series_uid: string | null;
+  kind: AnnotationKind;
   name: string;
   author_sub: string;
   author_name: string | null;
@@ -51,7 +58,7 @@ interface SetRow {
 }
 
 const versionColumns = `v.set_id, v.version, v.parent_version, v.restored_from, v.source, v.rule, v.author_sub, v.author_name, v.message, v.created_at,
-  v.sop_uid, v.series_uid, v.sop_class_uid, v.measurement_count, ARRAY(SELECT jsonb_array_elements_text(v.document -> 'labels')) AS labels`;
+  v.sop_uid, v.series_uid, v.sop_class_uid, v.measurement_count, coalesce(jsonb_array_length(v.document -> 'segments'), 0) AS segment_count, ARRAY(SELECT jsonb_array_elements_text(v.document -> 'labels')) AS labels`;
 
 function versionSummary(row: VersionRow): VersionSummary {
   return {
@@ -67,6 +74,7 @@ function versionSummary(row: VersionRow): VersionSummary {
     seriesInstanceUID: row.series_uid,
     sopClassUID: row.sop_class_uid,
     measurementCount: row.measurement_count,
+    segmentCount: row.segment_count,
     labels: row.labels ?? [],
   };
 }
@@ -76,6 +84,7 @@ function setSummary(row: SetRow, latest: VersionSummary): AnnotationSetSummary {
     setId: row.set_id,
     studyInstanceUID: row.study_uid,
     seriesInstanceUID: row.series_uid,
+    kind: row.kind,
     name: row.name,
     author: { sub: row.author_sub, name: row.author_name },
     currentVersion: row.current_version,
@@ -98,7 +107,7 @@ export interface NewVersion {
   sopClassUid: string;
   author: Author;
   message: string | null;
-  document: AnnotationDocument;
+  document: VersionDocument;
 }
 
 export class AnnotationStore {
@@ -137,14 +146,14 @@ export class AnnotationStore {
   }
 
   async version(setId: string, version: number, db: Queryable = this.db): Promise<VersionDetail | undefined> {
-    const rows = await db.query<VersionRow & { document: AnnotationDocument; study_uid: string; name: string }>(
-      `SELECT ${versionColumns}, v.document, s.study_uid, s.name FROM annotation_versions v JOIN annotation_sets s ON s.set_id = v.set_id
+    const rows = await db.query<VersionRow & { document: VersionDocument; study_uid: string; kind: AnnotationKind; name: string }>(
+      `SELECT ${versionColumns}, v.document, s.study_uid, s.kind, s.name FROM annotation_versions v JOIN annotation_sets s ON s.set_id = v.set_id
        WHERE v.set_id = $1 AND v.version = $2`,
       [setId, version],
     );
     const row = rows.rows[0];
     if (!row) return undefined;
-    return { ...versionSummary(row), setId, studyInstanceUID: row.study_uid, name: row.name, document: row.document };
+    return { ...versionSummary(row), setId, studyInstanceUID: row.study_uid, kind: row.kind, name: row.name, document: row.document };
   }
 
   /** Where the stored SR of a version is: the archive object of the exact instance version. */
@@ -159,15 +168,15 @@ export class AnnotationStore {
     return row ? { archiveKey: row.archive_key, sopUid: row.sop_uid } : undefined;
   }
 
-  /** The sets and versions of a study and the author's live viewer selections (for the versioning rule). */
-  async studyAnnotations(client: Queryable, studyUid: string, authorSub: string): Promise<StudyAnnotations> {
+  /** The sets of one kind and their versions in a study, and the author's live viewer selections (for the versioning rule). */
+  async studyAnnotations(client: Queryable, studyUid: string, authorSub: string, kind: AnnotationKind): Promise<StudyAnnotations> {
     const sets = await client.query<{ set_id: string; author_sub: string; name: string; current_version: number }>(
-      'SELECT set_id, author_sub, name, current_version FROM annotation_sets WHERE study_uid = $1',
-      [studyUid],
+      'SELECT set_id, author_sub, name, current_version FROM annotation_sets WHERE study_uid = $1 AND kind = $2',
+      [studyUid, kind],
     );
     const versions = await client.query<{ set_id: string; version: number; sop_uid: string; series_uid: string }>(
-      'SELECT v.set_id, v.version, v.sop_uid, v.series_uid FROM annotation_versions v JOIN annotation_sets s ON s.set_id = v.set_id WHERE s.study_uid = $1',
-      [studyUid],
+      'SELECT v.set_id, v.version, v.sop_uid, v.series_uid FROM annotation_versions v JOIN annotation_sets s ON s.set_id = v.set_id WHERE s.study_uid = $1 AND s.kind = $2',
+      [studyUid, kind],
     );
     const selections = await client.query<{ set_id: string; version: number }>(
       'SELECT set_id, version FROM annotation_view_selections WHERE actor_sub = $1 AND study_uid = $2 AND expires_at > now()',
@@ -191,14 +200,14 @@ export class AnnotationStore {
     return (await client.query<SetRow>('SELECT * FROM annotation_sets WHERE set_id = $1 AND study_uid = $2', [setId, studyUid])).rows[0];
   }
 
-  async setByName(client: Queryable, studyUid: string, authorSub: string, name: string): Promise<SetRow | undefined> {
-    return (await client.query<SetRow>('SELECT * FROM annotation_sets WHERE study_uid = $1 AND author_sub = $2 AND lower(name) = lower($3)', [studyUid, authorSub, name])).rows[0];
+  async setByName(client: Queryable, studyUid: string, authorSub: string, name: string, kind: AnnotationKind = 'measurements'): Promise<SetRow | undefined> {
+    return (await client.query<SetRow>('SELECT * FROM annotation_sets WHERE study_uid = $1 AND author_sub = $2 AND lower(name) = lower($3) AND kind = $4', [studyUid, authorSub, name, kind])).rows[0];
   }
 
-  async createSet(client: Queryable, set: { setId: string; studyUid: string; seriesUid: string | null; name: string; author: Author }): Promise<void> {
+  async createSet(client: Queryable, set: { setId: string; studyUid: string; seriesUid: string | null; kind: AnnotationKind; name: string; author: Author }): Promise<void> {
     await client.query(
-      `INSERT INTO annotation_sets (set_id, study_uid, series_uid, name, author_sub, author_name, current_version) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
-      [set.setId, set.studyUid, set.seriesUid, set.name, set.author.sub, set.author.name],
+      `INSERT INTO annotation_sets (set_id, study_uid, series_uid, kind, name, author_sub, author_name, current_version) VALUES ($1, $2, $3, $4, $5, $6, $7, 1)`,
+      [set.setId, set.studyUid, set.seriesUid, set.kind, set.name, set.author.sub, set.author.name],
     );
   }
 
@@ -221,7 +230,7 @@ export class AnnotationStore {
          author_sub, author_name, message, document, measurement_count)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
       [v.setId, v.version, v.parentVersion, v.restoredFrom, v.source, v.rule, v.sopUid, v.instanceVersion, v.seriesUid, v.sopClassUid,
-        v.author.sub, v.author.name, v.message, JSON.stringify(v.document), v.document.measurements.length],
+        v.author.sub, v.author.name, v.message, JSON.stringify(v.document), 'measurements' in v.document ? v.document.measurements.length : 0],
     );
     await client.query('UPDATE annotation_sets SET current_version = $2, updated_at = now() WHERE set_id = $1', [v.setId, v.version]);
   }

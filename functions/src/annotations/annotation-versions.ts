@@ -1,7 +1,8 @@
 /**
  * Making annotation versions. Two doors, one history:
- * - a measurement report the viewer saved through STOW-RS becomes the next
- *   version of the set the versioning rule picks (shared/src/annotations/
+ * - a measurement report or a segmentation the viewer saved through STOW-RS
+ *   (or that was uploaded for a study of the lake) becomes the next version
+ *   of the set the versioning rule picks (shared/src/annotations/
  *   versioning-rule.ts), or version 1 of a new set;
  * - the API writes a version from JSON (or restores an old one): the SR is
  *   built with dcmjs and stored through `storeInstance`, exactly as a
@@ -10,9 +11,11 @@
  * Versions are never changed or deleted; a set only moves its pointer.
  */
 import { randomUUID } from 'node:crypto';
+import dcmjs from 'dcmjs';
 import type { AnnotationDocument } from '@medlake/shared/annotations/annotation-document';
 import { documentFromSr, isMeasurementReport, measurementReportSopClasses, predecessorSopUids } from '@medlake/shared/annotations/annotation-document';
-import type { Author } from '@medlake/shared/annotations/annotation-views';
+import type { AnnotationKind, Author } from '@medlake/shared/annotations/annotation-views';
+import { isSegmentationDocument, referencedSegmentationSops, segmentationDocument, segmentationSopClass } from '@medlake/shared/annotations/segmentation-document';
 import type { MeasurementSpec } from '@medlake/shared/annotations/measurement-input';
 import { specOfMeasurement } from '@medlake/shared/annotations/measurement-input';
 import type { ReferencedImage, ReportStudy } from '@medlake/shared/annotations/sr-content';
@@ -22,9 +25,10 @@ import type { DicomJson } from '@medlake/shared/dicom/dicom-json';
 import type { Queryable } from '../adapters/database';
 import { databasePool } from '../adapters/database';
 import { HttpError, badRequest, notFound } from '../http/errors';
+import { archiveReader } from '../dicomweb/archive-reader';
 import { storeInstance } from '../ingest/store-instance';
 import { scrubStudyTexts } from '../reports/study-scrubbing';
-import type { VersionDetail } from './annotation-store';
+import type { VersionDetail, VersionDocument } from './annotation-store';
 import { AnnotationStore } from './annotation-store';
 import { lakeDerivation } from './lake-derivation';
 import { writeSrPart10 } from './sr-writer';
@@ -61,12 +65,11 @@ function referencedSops(document: AnnotationDocument): string[] {
   return [...sops];
 }
 
-/** The image series a set is about: the one series all its measurements are on, if there is one. */
-async function imageSeriesOf(db: Queryable, studyUid: string, document: AnnotationDocument): Promise<string | null> {
-  const sops = referencedSops(document);
-  if (sops.length === 0) return null;
+/** The series of the study holding the referenced images (one when the set is about one image series). */
+async function imageSeriesOf(db: Queryable, studyUid: string, sops: readonly string[]): Promise<string[]> {
+  if (sops.length === 0) return [];
   const rows = await db.query<{ series_uid: string }>('SELECT DISTINCT series_uid FROM instances WHERE study_uid = $1 AND sop_uid = ANY($2::text[])', [studyUid, sops]);
-  return rows.rows.length === 1 ? (rows.rows[0]?.series_uid ?? null) : null;
+  return rows.rows.map((r) => r.series_uid);
 }
 
 export interface RecordedSave {
@@ -77,22 +80,54 @@ export interface RecordedSave {
   created: boolean;
 }
 
+/** Who stored an annotation object, and through which door. */
+export interface AnnotationOrigin {
+  author: Author;
+  /** viewer: STOW-RS (derived from lake data); upload: an uploaded file, recorded only when it refers to images of the lake. */
+  source: 'viewer' | 'upload';
+}
+
+/** SOP classes whose instances may be annotation versions (measurement reports, segmentations): checked before any query. */
+export function mayBeAnnotationVersion(sopClassUid: string | null | undefined): boolean {
+  return !!sopClassUid && (sopClassUid === segmentationSopClass || (measurementReportSopClasses as readonly string[]).includes(sopClassUid));
+}
+
+/** The kind of annotation a stored instance is, with its JSON; undefined for anything else. */
+function annotationOf(instance: StoredInstance): { kind: AnnotationKind; document: VersionDocument; title: string; predecessors: string[]; images: string[] } | undefined {
+  if (instance.sop_class_uid === segmentationSopClass) {
+    const document = segmentationDocument(instance.attributes);
+    // A SEG names no predecessor: the series and name rules place it.
+    return { kind: 'segmentation', document, title: document.title, predecessors: [], images: referencedSegmentationSops(document) };
+  }
+  if ((measurementReportSopClasses as readonly string[]).includes(instance.sop_class_uid) && isMeasurementReport(instance.attributes)) {
+    const document = documentFromSr(instance.attributes);
+    return { kind: 'measurements', document, title: document.title, predecessors: predecessorSopUids(instance.attributes), images: referencedSops(document) };
+  }
+  return undefined;
+}
+
 /**
- * Records a measurement report stored through STOW-RS as an annotation
- * version. Anything else (images, SEGs, other SRs) is not an annotation
- * version: undefined.
+ * Records a stored measurement report or segmentation as an annotation
+ * version (saved from the viewer through STOW-RS, or uploaded). Anything
+ * else (images, other SRs) is no annotation version: undefined. So is an
+ * upload none of whose referenced images is in its study: an annotation of
+ * a study the lake does not hold (yet) stays a plain instance.
  */
-export async function recordViewerSave(sopUid: string, author: Author, store: AnnotationStore = annotationStore(), db: Queryable = databasePool()): Promise<RecordedSave | undefined> {
+export async function recordStoredAnnotation(sopUid: string, origin: AnnotationOrigin, store: AnnotationStore = annotationStore(), db: Queryable = databasePool()): Promise<RecordedSave | undefined> {
   const instance = await storedInstance(db, sopUid);
-  if (!instance || !(measurementReportSopClasses as readonly string[]).includes(instance.sop_class_uid) || !isMeasurementReport(instance.attributes)) return undefined;
-  const document = documentFromSr(instance.attributes);
+  const annotation = instance ? annotationOf(instance) : undefined;
+  if (!instance || !annotation) return undefined;
+  const { author } = origin;
+  const { document, kind } = annotation;
   const studyUid = instance.study_uid;
   return store.withStudyLock(studyUid, async (client) => {
     const existing = await store.versionOfInstance(client, sopUid, instance.version);
     if (existing) return { ...existing, rule: 'repeated', created: false };
+    const imageSeries = await imageSeriesOf(client, studyUid, annotation.images);
+    if (origin.source === 'upload' && imageSeries.length === 0) return undefined;
     const decision = decideAnnotationSet(
-      { authorSub: author.sub, title: document.title, seriesInstanceUID: instance.series_uid, predecessorSopUids: predecessorSopUids(instance.attributes) },
-      await store.studyAnnotations(client, studyUid, author.sub),
+      { authorSub: author.sub, title: annotation.title, seriesInstanceUID: instance.series_uid, predecessorSopUids: annotation.predecessors },
+      await store.studyAnnotations(client, studyUid, author.sub, kind),
     );
     let setId: string;
     let version: number;
@@ -101,9 +136,9 @@ export async function recordViewerSave(sopUid: string, author: Author, store: An
       setId = randomUUID();
       version = 1;
       parentVersion = null;
-      // The report's title as the viewer wrote it: free text like any other name.
-      const [title] = await scrubStudyTexts(client, studyUid, [document.title]);
-      await store.createSet(client, { setId, studyUid, seriesUid: await imageSeriesOf(client, studyUid, document), name: setName(title ?? document.title), author });
+      // The title as the viewer (or the other system) wrote it: free text like any other name.
+      const [title] = await scrubStudyTexts(client, studyUid, [annotation.title]);
+      await store.createSet(client, { setId, studyUid, seriesUid: imageSeries.length === 1 ? (imageSeries[0] ?? null) : null, kind, name: setName(title ?? annotation.title), author });
     } else {
       const set = await store.lockedSet(client, studyUid, decision.setId);
       if (!set) throw new Error('annotation set vanished under the study lock');
@@ -112,7 +147,7 @@ export async function recordViewerSave(sopUid: string, author: Author, store: An
       parentVersion = decision.parentVersion;
     }
     await store.insertVersion(client, {
-      setId, version, parentVersion, restoredFrom: null, source: 'viewer', rule: decision.rule,
+      setId, version, parentVersion, restoredFrom: null, source: origin.source, rule: decision.rule,
       sopUid, instanceVersion: instance.version, seriesUid: instance.series_uid, sopClassUid: instance.sop_class_uid,
       author, message: null, document,
     });
@@ -208,6 +243,7 @@ export async function writeVersion(request: WriteRequest, store: AnnotationStore
     if (request.target.kind === 'existing') {
       const set = await store.lockedSet(client, studyUid, request.target.setId);
       if (!set) throw notFound('annotation_set_not_found', 'This study has no such annotation set.');
+      if (set.kind !== 'measurements') throw badRequest('segmentation_set', 'This set holds segmentations: save new versions from the viewer, or restore an old one.');
       if (request.expectedParent !== undefined && request.expectedParent !== set.current_version) await conflict(store, client, set.set_id, set.current_version, request.expectedParent);
       const parent = await store.version(set.set_id, set.current_version, client);
       if (!parent) throw new Error('the latest version of a set is missing');
@@ -257,7 +293,7 @@ export async function writeVersion(request: WriteRequest, store: AnnotationStore
     if (!instance) throw new Error('the stored report is not in the index');
     const document = documentFromSr(instance.attributes);
 
-    if (request.target.kind === 'new') await store.createSet(client, { setId, studyUid, seriesUid: request.target.seriesUid, name, author });
+    if (request.target.kind === 'new') await store.createSet(client, { setId, studyUid, seriesUid: request.target.seriesUid, kind: 'measurements', name, author });
     await store.insertVersion(client, {
       setId, version, parentVersion, restoredFrom: request.restoredFrom ?? null, source: request.source, rule: null,
       sopUid, instanceVersion: instance.version, seriesUid: instance.series_uid, sopClassUid: instance.sop_class_uid,
@@ -276,6 +312,8 @@ export async function restoreVersion(
 ): Promise<VersionDetail> {
   const old = await store.version(request.setId, request.version);
   if (!old || old.studyInstanceUID !== request.studyUid) throw notFound('version_not_found', `This annotation set has no version ${request.version}.`);
+  if (isSegmentationDocument(old.document)) return restoreSegmentation(request, store);
+  if (!('measurements' in old.document)) throw new Error('a measurement version without measurements');
   return writeVersion(
     {
       studyUid: request.studyUid,
@@ -289,4 +327,60 @@ export async function restoreVersion(
     },
     store,
   );
+}
+
+/** The archived file of a version with a new SOP Instance UID, instance number and content time: the same segments and pixels again. */
+function segmentationCopy(part10: Uint8Array, sopUid: string, instanceNumber: number, at: Date): Uint8Array {
+  // A copy of its own: the archive's bytes may be a view into a larger buffer.
+  const file = dcmjs.data.DicomMessage.readFile(Uint8Array.from(part10).buffer);
+  // Element by element (not naturalized): the pixel data is copied as it is.
+  const set = (dict: Record<string, unknown>, tag: string, vr: string, value: string | number) => {
+    dict[tag] = { vr, Value: [value] };
+  };
+  const iso = at.toISOString();
+  set(file.dict, '00080018', 'UI', sopUid);
+  set(file.meta, '00020003', 'UI', sopUid);
+  set(file.dict, '00200013', 'IS', instanceNumber);
+  set(file.dict, '00080023', 'DA', iso.slice(0, 10).replace(/-/g, ''));
+  set(file.dict, '00080033', 'TM', iso.slice(11, 19).replace(/:/g, ''));
+  return new Uint8Array(file.write());
+}
+
+/**
+ * Restoring a segmentation version: its stored SEG again (same segments and
+ * pixels, in its series) as a new instance, recorded as the set's next
+ * version with `restoredFrom`. Under the study lock, with If-Match checked.
+ */
+async function restoreSegmentation(
+  request: { studyUid: string; setId: string; version: number; expectedParent: number | undefined; author: Author; message: string | null },
+  store: AnnotationStore,
+): Promise<VersionDetail> {
+  const { studyUid, author } = request;
+  const object = await store.srObject(request.setId, request.version);
+  if (!object) throw notFound('version_not_found', `This annotation set has no version ${request.version}.`);
+  const archived = await archiveReader().whole(object.archiveKey);
+  return store.withStudyLock(studyUid, async (client) => {
+    const set = await store.lockedSet(client, studyUid, request.setId);
+    if (!set) throw notFound('annotation_set_not_found', 'This study has no such annotation set.');
+    if (request.expectedParent !== undefined && request.expectedParent !== set.current_version) await conflict(store, client, set.set_id, set.current_version, request.expectedParent);
+    const [message = null] = await scrubStudyTexts(client, studyUid, [request.message ?? `Restored version ${request.version}`]);
+    const version = set.current_version + 1;
+    const sopUid = newUid();
+    const part10 = segmentationCopy(archived, sopUid, version, new Date());
+    const derivedFrom = await lakeDerivation(studyUid, [sopUid], client);
+    const stored = await storeInstance(part10, { uploadId: undefined, fileIndex: undefined, via: 'stow' }, undefined, { derivedFrom });
+    if (stored.outcome !== 'accepted' || stored.sopUid !== sopUid || stored.studyUid !== studyUid) {
+      throw new Error(`the restored segmentation was not stored as made (${stored.outcome}${stored.code ? `: ${stored.code}` : ''})`);
+    }
+    const instance = await storedInstance(client, sopUid);
+    if (!instance) throw new Error('the stored segmentation is not in the index');
+    await store.insertVersion(client, {
+      setId: set.set_id, version, parentVersion: set.current_version, restoredFrom: request.version, source: 'restore', rule: null,
+      sopUid, instanceVersion: instance.version, seriesUid: instance.series_uid, sopClassUid: instance.sop_class_uid,
+      author, message, document: segmentationDocument(instance.attributes),
+    });
+    const detail = await store.version(set.set_id, version, client);
+    if (!detail) throw new Error('the new version is missing');
+    return detail;
+  });
 }

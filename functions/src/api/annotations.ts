@@ -1,6 +1,7 @@
 /**
- * Annotation sets over HTTP: the sets of a study, their versions (as JSON or
- * as the stored DICOM SR), diffs between versions, new versions written as
+ * Annotation sets over HTTP: the sets of a study (measurement reports and
+ * segmentations), their versions (as JSON or as the stored DICOM SR or SEG),
+ * diffs between versions, new versions written as
  * JSON (built into a TID 1500 SR and stored through the STOW-RS path),
  * restores, and the viewer selection (which version DICOMweb shows the
  * caller). Writes take `If-Match: "<version>"` on the version they started
@@ -11,6 +12,7 @@
 import { z } from 'zod';
 import { diffDocuments } from '@medlake/shared/annotations/annotation-diff';
 import type { Author } from '@medlake/shared/annotations/annotation-views';
+import { diffSegmentations, isSegmentationDocument } from '@medlake/shared/annotations/segmentation-document';
 import type { MeasurementInput } from '@medlake/shared/annotations/measurement-input';
 import { MeasurementInputError, measurementSpec } from '@medlake/shared/annotations/measurement-input';
 import { newUid, restoreVersion, writeVersion, annotationStore } from '../annotations/annotation-versions';
@@ -262,7 +264,11 @@ export const annotationRoutes: Route[] = [
       await auditStudyAccess(request, 'open', [uid]);
       const { document: _a, ...fromSummary } = a;
       const { document: _b, ...toSummary } = b;
-      return json(200, { setId: set.setId, from: fromSummary, to: toSummary, ...diffDocuments(a.document, b.document) });
+      // A segmentation's diff names segments (added, removed, renamed, changed); a measurement set's names measurements.
+      const changes = isSegmentationDocument(a.document) && isSegmentationDocument(b.document) ? diffSegmentations(a.document, b.document)
+        : 'measurements' in a.document && 'measurements' in b.document ? diffDocuments(a.document, b.document) : undefined;
+      if (!changes) throw new Error('versions of one set of different kinds');
+      return json(200, { setId: set.setId, kind: set.kind, from: fromSummary, to: toSummary, ...changes });
     },
   }),
   route({

@@ -9,7 +9,11 @@ export interface Author {
   name: string | null;
 }
 
-export type VersionSource = 'viewer' | 'api' | 'restore';
+/** viewer: saved from the viewer (STOW-RS); api: written as JSON; restore: an old version again; upload: an SR or SEG uploaded for a study of the lake. */
+export type VersionSource = 'viewer' | 'api' | 'restore' | 'upload';
+
+/** What a set's versions are: measurement reports (TID 1500 SRs) or segmentations (DICOM SEG). */
+export type AnnotationKind = 'measurements' | 'segmentation';
 
 export interface VersionSummary {
   version: number;
@@ -25,6 +29,9 @@ export interface VersionSummary {
   seriesInstanceUID: string;
   sopClassUID: string;
   measurementCount: number;
+  /** Segments of a segmentation version (0 for measurement reports). */
+  segmentCount: number;
+  /** Measurement labels, or a segmentation's segment labels. */
   labels: string[];
 }
 
@@ -33,6 +40,7 @@ export interface AnnotationSetSummary {
   studyInstanceUID: string;
   /** The image series the set is about, when it was given. */
   seriesInstanceUID: string | null;
+  kind: AnnotationKind;
   name: string;
   author: Author;
   currentVersion: number;

@@ -2,16 +2,13 @@
 import type { DocumentDiff } from '@medlake/shared/annotations/annotation-diff';
 import type { AnnotationSetSummary, Author, VersionSummary, ViewerSelection } from '@medlake/shared/annotations/annotation-views';
 import type { LabelTerm } from '@medlake/shared/annotations/label-vocabulary';
+import type { SegmentationDiff } from '@medlake/shared/annotations/segmentation-document';
 import { api } from './http';
 
 export type { AnnotationSetSummary, LabelTerm, VersionSummary };
 
-/** What changed between two versions of a set (the API's diffDocuments), with the two versions compared. */
-export interface AnnotationDiff extends DocumentDiff {
-  setId: string;
-  from: VersionSummary;
-  to: VersionSummary;
-}
+/** What changed between two versions of a set (the API's diffDocuments, or diffSegmentations for a segmentation), with the two versions compared. */
+export type AnnotationDiff = { setId: string; from: VersionSummary; to: VersionSummary } & (({ kind: 'measurements' } & DocumentDiff) | ({ kind: 'segmentation' } & SegmentationDiff));
 
 export interface LabelSet {
   version: number;

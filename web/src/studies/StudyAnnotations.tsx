@@ -31,12 +31,15 @@ import { FormError } from '../pages/FormError';
 import { useSession } from '../session/SessionProvider';
 import { can } from '../session/permissions';
 
-const sourceNames: Record<VersionSummary['source'], string> = { viewer: 'viewer', api: 'API', restore: 'restore' };
+const sourceNames: Record<VersionSummary['source'], string> = { viewer: 'viewer', api: 'API', restore: 'restore', upload: 'upload' };
 
 function VersionChanges({ study, setId, version, parent, onClose }: { study: string; setId: string; version: number; parent: number; onClose: () => void }) {
   const diff = useQuery({ queryKey: ['annotations', study, setId, 'diff', parent, version], queryFn: ({ signal }) => fetchAnnotationDiff(study, setId, parent, version, signal) });
-  const describe = (m: { tool: string; label: string | null; value: number | null; unit: string | null }) =>
-    `${m.tool}${m.label ? ` "${m.label}"` : ''}${m.value !== null ? ` ${m.value}${m.unit && m.unit !== '1' ? ` ${m.unit}` : ''}` : ''}`;
+  const describe = (m: { tool: string; label: string | null; value: number | null; unit: string | null } | { number: number; label: string }) =>
+    'number' in m
+      ? `segment ${m.number}${m.label ? ` "${m.label}"` : ''}`
+      : `${m.tool}${m.label ? ` "${m.label}"` : ''}${m.value !== null ? ` ${m.value}${m.unit && m.unit !== '1' ? ` ${m.unit}` : ''}` : ''}`;
+  type Item = Parameters<typeof describe>[0];
   return (
     <Modal opened onClose={onClose} title={`Version ${version} compared with version ${parent}`} size="lg">
       {diff.isPending ? <Loader size="sm" aria-label="Comparing versions" /> : null}
@@ -46,17 +49,17 @@ function VersionChanges({ study, setId, version, parent, onClose }: { study: str
           <Text size="sm">
             {diff.data.added.length} added · {diff.data.removed.length} removed · {diff.data.changed.length} changed · {diff.data.unchanged} unchanged
           </Text>
-          {diff.data.added.map((m, i) => (
+          {(diff.data.added as Item[]).map((m, i) => (
             <Text key={`a${i}`} size="sm" c="teal">
               + {describe(m)}
             </Text>
           ))}
-          {diff.data.removed.map((m, i) => (
+          {(diff.data.removed as Item[]).map((m, i) => (
             <Text key={`r${i}`} size="sm" c="red">
               − {describe(m)}
             </Text>
           ))}
-          {diff.data.changed.map((c, i) => (
+          {(diff.data.changed as { before: Item; after: Item; fields: string[] }[]).map((c, i) => (
             <Text key={`c${i}`} size="sm" c="yellow">
               ~ {describe(c.before)} → {describe(c.after)} ({c.fields.join(', ')})
             </Text>
@@ -140,7 +143,7 @@ function SetHistory({ study, set, shownVersion, mayWrite }: { study: string; set
               </Table.Td>
               <Table.Td>
                 <Text size="sm">
-                  {v.measurementCount}
+                  {set.kind === 'segmentation' ? `${v.segmentCount} ${v.segmentCount === 1 ? 'segment' : 'segments'}` : v.measurementCount}
                   {v.labels.length ? ` · ${v.labels.join(', ')}` : ''}
                 </Text>
               </Table.Td>
@@ -282,7 +285,7 @@ export function StudyAnnotations({ study, labels }: { study: string; labels: str
                     </Badge>
                   </Group>
                   <Text size="xs" c="dimmed">
-                    {set.author.name ?? 'unknown'} · {dayjs(set.updatedAt).format('YYYY-MM-DD HH:mm')} · {set.latest.measurementCount} {set.latest.measurementCount === 1 ? 'measurement' : 'measurements'}
+                    {set.author.name ?? 'unknown'} · {dayjs(set.updatedAt).format('YYYY-MM-DD HH:mm')} · {set.kind === 'segmentation' ? `segmentation · ${set.latest.segmentCount} ${set.latest.segmentCount === 1 ? 'segment' : 'segments'}` : `${set.latest.measurementCount} ${set.latest.measurementCount === 1 ? 'measurement' : 'measurements'}`}
                   </Text>
                 </Accordion.Control>
                 <Accordion.Panel>
