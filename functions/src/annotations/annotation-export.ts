@@ -4,10 +4,10 @@
  * level), and the annotation versions of those studies with their JSON
  * documents, so a zip can carry the latest version of every set, or all.
  */
-import type { AnnotationDocument } from '@medlake/shared/annotations/annotation-document';
 import type { ExportLabel } from '@medlake/shared/export/labels-csv';
 import type { AnnotationSetVersion } from '@medlake/shared/export/sr-observations';
 import type { Queryable } from '../adapters/database';
+import type { VersionDocument } from './annotation-store';
 import { databasePool } from '../adapters/database';
 
 /** One row per label currently on a study, a series or an instance of `studyUids` (labels.csv). */
@@ -41,13 +41,14 @@ export interface ExportAnnotationVersion {
   seriesInstanceUID: string;
   sopInstanceUID: string;
   archiveKey: string;
-  document: AnnotationDocument;
+  /** Measurements of an SR, or the segments of a SEG. */
+  document: VersionDocument;
 }
 
 /** The annotation versions of `studyUids`: only each set's latest (`all: false`, the default) or every version. */
 export async function annotationVersionsForExport(studyUids: readonly string[], options: { all?: boolean } = {}, db: Queryable = databasePool()): Promise<ExportAnnotationVersion[]> {
   if (studyUids.length === 0) return [];
-  const rows = await db.query<{ study_uid: string; set_id: string; name: string; version: number; current: boolean; parent_version: number | null; author_name: string | null; created_at: Date; message: string | null; series_uid: string; sop_uid: string; archive_key: string; document: AnnotationDocument }>(
+  const rows = await db.query<{ study_uid: string; set_id: string; name: string; version: number; current: boolean; parent_version: number | null; author_name: string | null; created_at: Date; message: string | null; series_uid: string; sop_uid: string; archive_key: string; document: VersionDocument }>(
     `SELECT s.study_uid, s.set_id, s.name, v.version, v.version = s.current_version AS current, v.parent_version, v.author_name, v.created_at, v.message,
        v.series_uid, v.sop_uid, iv.archive_key, v.document
      FROM annotation_sets s

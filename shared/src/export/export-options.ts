@@ -4,6 +4,7 @@
  * The API validates the wire form (zod) into these values; the worker and
  * the zip layout read them.
  */
+import { segmentationSopClass } from '../annotations/segmentation-document';
 
 export const exportLayouts = ['patient/study/series', 'study'] as const;
 export type ExportLayout = (typeof exportLayouts)[number];
@@ -62,13 +63,14 @@ export function exportPercent(state: StoredExportState, bytesDone: number, total
 
 /**
  * SOP classes of the SR family (PS3.4 Annex O, "1.2.840.10008.5.1.4.1.1.88.x"):
- * measurement reports saved by the viewer, key object selections, CAD results.
+ * measurement reports saved by the viewer, key object selections, CAD results;
+ * and segmentations (SEG), which the viewer saves as annotations too.
  */
 export function isAnnotationSopClass(sopClassUid: string | null | undefined): boolean {
-  return typeof sopClassUid === 'string' && sopClassUid.startsWith('1.2.840.10008.5.1.4.1.1.88.');
+  return typeof sopClassUid === 'string' && (sopClassUid.startsWith('1.2.840.10008.5.1.4.1.1.88.') || sopClassUid === segmentationSopClass);
 }
 
 /** The same test in SQL over a column. */
 export function annotationSopClassSql(column: string): string {
-  return `${column} LIKE '1.2.840.10008.5.1.4.1.1.88.%'`;
+  return `(${column} LIKE '1.2.840.10008.5.1.4.1.1.88.%' OR ${column} = '${segmentationSopClass}')`;
 }

@@ -108,6 +108,7 @@ describe('export states and progress', () => {
   it('knows the SR family as annotations', () => {
     expect(isAnnotationSopClass('1.2.840.10008.5.1.4.1.1.88.22')).toBe(true);
     expect(isAnnotationSopClass('1.2.840.10008.5.1.4.1.1.88.59')).toBe(true);
+    expect(isAnnotationSopClass('1.2.840.10008.5.1.4.1.1.66.4')).toBe(true);
     expect(isAnnotationSopClass('1.2.840.10008.5.1.4.1.1.2')).toBe(false);
     expect(isAnnotationSopClass(null)).toBe(false);
   });
@@ -128,11 +129,11 @@ describe('selection SQL', () => {
     expect(() => selectedStudiesSql({ filter: null, studies: [] }, new SqlParameters())).toThrow();
   });
 
-  it('leaves SR instances out of the estimate when annotations are not exported', () => {
+  it('leaves SR and SEG instances out of the estimate when annotations are not exported', () => {
     const without = exportEstimateSql({ filter: emptyStudyFilter(), studies: [] }, { annotations: false, reports: true }, new SqlParameters());
-    expect(without).toContain("NOT (i.sop_class_uid LIKE '1.2.840.10008.5.1.4.1.1.88.%')");
+    expect(without).toContain("NOT ((i.sop_class_uid LIKE '1.2.840.10008.5.1.4.1.1.88.%' OR i.sop_class_uid = '1.2.840.10008.5.1.4.1.1.66.4'))");
     const withAll = exportEstimateSql({ filter: emptyStudyFilter(), studies: [] }, { annotations: true, reports: false }, new SqlParameters());
-    expect(withAll).not.toContain('NOT (i.sop_class_uid');
+    expect(withAll).not.toContain('NOT ((i.sop_class_uid');
     expect(withAll).toContain('WHERE FALSE AND');
   });
 });

@@ -11,6 +11,7 @@
  * Content) and C.18 (content item macros).
  */
 import type { AnnotationDocument as Measurements } from '../annotations/annotation-document';
+import type { SegmentationDocument } from '../annotations/segmentation-document';
 import type { DicomJson } from '../dicom/dicom-json';
 import { numberValues, sequenceItems, stringValue } from '../dicom/dicom-json-read';
 
@@ -103,6 +104,8 @@ export interface AnnotationDocument {
   verificationFlag: string | null;
   annotationSet?: AnnotationSetVersion | null;
   measurements?: Measurements['measurements'] | null;
+  /** A segmentation (SEG): its segments, referenced images and frame count. */
+  segmentation?: SegmentationDocument;
   observations: SrObservation[];
   dicom: DicomJson;
 }
@@ -191,7 +194,7 @@ export function srObservations(sr: DicomJson): SrObservation[] {
  * measurements read from the SR itself, for a measurement report that came
  * another way); null when neither applies.
  */
-export function annotationDocument(sr: DicomJson, extra?: { set: AnnotationSetVersion | null; measurements: Measurements | null }): AnnotationDocument {
+export function annotationDocument(sr: DicomJson, extra?: { set: AnnotationSetVersion | null; measurements: Measurements | null; segmentation?: SegmentationDocument }): AnnotationDocument {
   return {
     sopInstanceUID: stringValue(sr, tags.sopInstanceUid),
     seriesInstanceUID: stringValue(sr, tags.seriesInstanceUid),
@@ -203,6 +206,7 @@ export function annotationDocument(sr: DicomJson, extra?: { set: AnnotationSetVe
     completionFlag: stringValue(sr, tags.completionFlag),
     verificationFlag: stringValue(sr, tags.verificationFlag),
     ...(extra ? { annotationSet: extra.set, measurements: extra.measurements?.measurements ?? null } : {}),
+    ...(extra?.segmentation ? { segmentation: extra.segmentation, title: extra.segmentation.title } : {}),
     observations: srObservations(sr),
     dicom: sr,
   };
