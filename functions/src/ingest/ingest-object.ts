@@ -20,6 +20,7 @@ import { ChecksumMismatch } from '../adapters/quarantine';
 import type { IngestContext } from './ingest-context';
 import type { StoreResult } from './store-instance';
 import { storeInstance } from './store-instance';
+import { recordUploadedAnnotation } from '../annotations/upload-hook';
 import { unregisteredUploadId } from './upload-policy';
 import { ZipRejection, visitZipEntries } from './zip-entries';
 
@@ -122,6 +123,8 @@ async function processObject(object: QuarantinedObject, file: UploadFileRecord, 
   }
   const bytes = object.kind === 'memory' ? object.bytes : await readFile(object.path);
   const result = await storeInstance(bytes, origin, context, { sourceSha256: object.sha256 });
+  // A measurement report or segmentation of a study of the lake becomes an annotation version (SOP class checked first).
+  await recordUploadedAnnotation(result, origin);
   return outcomeOf([{ entry: undefined, result }], { archive: false, skipped: 0, entries: 1 }, received);
 }
 
@@ -157,7 +160,8 @@ async function processZip(object: QuarantinedObject, origin: { uploadId: string;
       while (running.size >= maxInFlight || (running.size > 0 && inFlightBytes + entry.bytes.length > context.settings.memoryLimitBytes)) await Promise.race(running);
       inFlightBytes += entry.bytes.length;
       const task: Promise<void> = storeInstance(entry.bytes, origin, context)
-        .then((result) => {
+        .then(async (result) => {
+          await recordUploadedAnnotation(result, origin);
           results.push({ entry: entry.number, result });
         })
         .finally(() => {
