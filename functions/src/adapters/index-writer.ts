@@ -32,11 +32,10 @@ import type pg from 'pg';
 import { annotationInstanceShownByDefaultSql } from '@medlake/shared/annotations/visibility-sql';
 import type { Archive } from './archive';
 import type { AuditEntry } from './audit-log';
-import { AuditLog } from './audit-log';
 import { archiveKey, heldKey } from './archive';
 import { inTransaction } from './database';
 import type { Queryable } from './database';
-import { applyHeldReview } from './upload-records';
+import { recordHeldDecision } from './held-decision';
 import type { OriginalIdentifiers, PhiVault, VaultKind } from './phi-vault';
 
 export interface PatientFields {
@@ -428,13 +427,16 @@ async function recordReleases(client: Queryable, plans: readonly Plan[]): Promis
     const { item } = plan;
     const release = item.release as HeldRelease;
     const outcome = plan.kind === 'publish' ? 'accepted' : 'duplicate';
-    await client.query(
-      `UPDATE held_instances SET decision = 'released', decided_at = now(), decided_by = $2, decision_reason = $3 WHERE sop_uid = $1`,
-      [item.instance.sopUid, release.decidedBy, release.reason],
-    );
     await client.query('UPDATE ingested_sources SET outcome = $3 WHERE source_uid_hash = $1 AND source_sha256 = $2', [item.sourceUidHash, item.sourceSha256, outcome]);
-    if (item.origin.uploadId !== undefined && item.origin.fileIndex !== undefined) await applyHeldReview(client, item.origin.uploadId, item.origin.fileIndex, outcome);
-    await new AuditLog(client).record({ ...release.audit, details: { ...release.audit.details, outcome, ...(plan.kind === 'publish' ? { version: plan.version } : {}) } });
+    await recordHeldDecision(client, {
+      sopUid: item.instance.sopUid,
+      decision: 'released',
+      decidedBy: release.decidedBy,
+      reason: release.reason,
+      file: item.origin.uploadId !== undefined && item.origin.fileIndex !== undefined ? { uploadId: item.origin.uploadId, fileIndex: item.origin.fileIndex } : undefined,
+      fileOutcome: outcome,
+      audit: { ...release.audit, details: { ...release.audit.details, outcome, ...(plan.kind === 'publish' ? { version: plan.version } : {}) } },
+    });
   }
 }
 

@@ -22,12 +22,11 @@ import { numberValue, stringValue, stringValues } from '@medlake/shared/dicom/di
 import { indexFields } from '@medlake/shared/dicom/index-fields';
 import { parsePart10 } from '@medlake/shared/dicom/parse-part10';
 import type { AuditEntry } from '../adapters/audit-log';
-import { AuditLog } from '../adapters/audit-log';
 import type { Queryable } from '../adapters/database';
 import { inTransaction } from '../adapters/database';
 import type { IndexDecision } from '../adapters/index-writer';
 import { HeldReviewConflict } from '../adapters/index-writer';
-import { applyHeldReview } from '../adapters/upload-records';
+import { recordHeldDecision } from '../adapters/held-decision';
 import { archiveReader } from '../dicomweb/archive-reader';
 import type { DicomJson } from '../dicomweb/dicom-json';
 import { canRender } from '../dicomweb/rendered';
@@ -279,12 +278,15 @@ export async function discardHeld(db: pg.Pool, sopUid: string, decision: HeldDec
     const row = await heldRow(client, sopUid, true);
     if (row.decision === 'discarded') return { row, outcome: 'already-discarded' as const };
     if (row.decision === 'released') throw conflict('held_released', 'This held instance was released into the lake already; it cannot be discarded.');
-    await client.query(
-      `UPDATE held_instances SET decision = 'discarded', decided_at = now(), decided_by = $2, decision_reason = $3 WHERE sop_uid = $1`,
-      [sopUid, decision.decidedBy, decision.reason],
-    );
-    if (row.upload_id && row.file_index !== null) await applyHeldReview(client, row.upload_id, row.file_index, 'rejected');
-    await new AuditLog(client).record(decisionAudit(decision, row));
+    await recordHeldDecision(client, {
+      sopUid,
+      decision: 'discarded',
+      decidedBy: decision.decidedBy,
+      reason: decision.reason,
+      file: row.upload_id && row.file_index !== null ? { uploadId: row.upload_id, fileIndex: row.file_index } : undefined,
+      fileOutcome: 'rejected',
+      audit: decisionAudit(decision, row),
+    });
     return { row: await heldRow(client, sopUid), outcome: 'discarded' as const };
   });
 }
