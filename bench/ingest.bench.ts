@@ -217,7 +217,7 @@ async function emulatorCeiling(files: readonly { name: string; bytes: Buffer }[]
     const before = cpuByPart();
     const result = await measureIngestCeiling({ endpoint: stack.endpoints.aws, quarantineBucket: stack.buckets.quarantine, archiveBucket: stack.buckets.archive, files, clients, consumers, inFlight });
     const split = cpuSplit(before, cpuByPart());
-    console.log(`emulator alone (presigned PUT + event + receive + GET + archive PUT + delete per instance, ${clients} uploading, ${consumers} x ${inFlight} consuming; ${result.files} objects): ${(files.length / result.seconds).toFixed(0)} inst/s, ${(totalBytes / 1e6 / result.seconds).toFixed(1)} MB/s\n  ${describeSplit(split, files.length, result.seconds)}`);
+    console.log(`emulator alone (presigned PUT + event per instance, ${clients} uploading: ${result.uploadSeconds.toFixed(1)} s; then receive + GET + archive PUT + delete, ${consumers} x ${inFlight} consuming: ${result.processSeconds.toFixed(1)} s; ${result.files} objects): ${(files.length / result.seconds).toFixed(0)} inst/s, ${(totalBytes / 1e6 / result.seconds).toFixed(1)} MB/s\n  ${describeSplit(split, files.length, result.seconds)}`);
   } finally {
     await stack.stop();
   }

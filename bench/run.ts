@@ -133,7 +133,7 @@ function medlakeSystem(m: MedlakeSystem): SystemUnderTest {
         consumers,
         inFlight,
       });
-      return { ...result, note: `per file: presigned PUT into quarantine, its S3 event sent to a queue, receive, GET with SHA-256, archive PUT, delete; 4 uploading, ${consumers} consumers x ${inFlight} files (as the ingest function instances); from the benchmark process, no de-identification or database: what the local S3 and SQS allow an ingest on this machine` };
+      return { ...result, note: `per file: presigned PUT into quarantine and its S3 event on a queue (4 uploading: ${result.uploadSeconds.toFixed(1)} s), then receive, GET with SHA-256, archive PUT, delete (${consumers} consumers x ${inFlight} files, as the ingest function instances: ${result.processSeconds.toFixed(1)} s); from the benchmark process, no de-identification or database: what the local S3 and SQS allow an ingest on this machine` };
     },
     async zip(studyUid) {
       const outcome = await m.exportStudy(studyUid);
