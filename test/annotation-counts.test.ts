@@ -8,18 +8,15 @@
  * and finding 7 in the viewer cannot tell what is missing.
  * Real local stack (PostgreSQL, S3/SQS and Cognito emulators), real DICOM.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import dcmjs from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LakeImage, ToolMeasurement } from './fixtures/annotations/ohif-measurement-report';
-import { ohifMeasurementReport, stowBody } from './fixtures/annotations/ohif-measurement-report';
-import { generateDicom, uploadAndIngest } from './fixtures/dicomweb/lake';
+import { ohifMeasurementReport } from './fixtures/annotations/ohif-measurement-report';
+import type { Json } from './fixtures/annotations/annotated-study';
+import { firstValue as value, ingestAnnotatedStudy, stowAsViewer, storedUrl } from './fixtures/annotations/annotated-study';
 import type { TestStack, TestUser } from './support/local-stack';
 import { startTestStack } from './support/local-stack';
-
-type Json = Record<string, { vr: string; Value?: unknown[] }>;
 
 let stack: TestStack;
 let annotator: TestUser;
@@ -32,7 +29,6 @@ let patient: { patientId: string; patientName: string; studyDate: string };
 /** The bytes of the reports saved from the viewer, in order (to post them again). */
 const savedBytes: Uint8Array[] = [];
 
-const value = (item: Json, tag: string): unknown => item[tag]?.Value?.[0];
 const api = (path: string, token: string, init: { method?: string; json?: unknown; headers?: Record<string, string> } = {}) => stack.request(path, { token, ...init });
 
 async function json<T>(path: string, token: string): Promise<T> {
@@ -49,11 +45,7 @@ async function saveFromViewer(measurements: ToolMeasurement[], options: { report
 }
 
 async function stow(part10: Uint8Array): Promise<string> {
-  const { body, contentType } = stowBody(part10);
-  const res = await fetch(`${stack.url}/dicomweb/studies`, { method: 'POST', headers: { authorization: `Bearer ${annotator.idToken}`, 'content-type': contentType, accept: 'application/dicom+json' }, body });
-  expect([200, 202]).toContain(res.status);
-  const stored = ((await res.json()) as Json)['00081199']?.Value?.[0] as Json;
-  return String(value(stored, '00081190')).split('/instances/')[1] as string;
+  return storedUrl(await stowAsViewer(stack, annotator, part10)).split('/instances/')[1] as string;
 }
 
 interface Seen {
@@ -146,19 +138,7 @@ beforeAll(async () => {
     stack.createUser({ groups: ['researcher'] }),
     stack.createUser({ groups: ['uploader'] }),
   ]);
-  dir = mkdtempSync(join(tmpdir(), 'medlake-annotation-counts-'));
-  const source = generateDicom(dir, { patients: 1, seriesPerStudy: 2, slices: 3, matrix: 32, modality: 'CT', seed: 91 });
-  await uploadAndIngest(stack, uploader.idToken, source.map((s) => s.path));
-  const study = (await json<Json[]>('/dicomweb/studies', researcher.idToken))[0] as Json;
-  studyUid = String(value(study, '0020000D'));
-  patient = {
-    patientId: String(value(study, '00100020')),
-    patientName: String((value(study, '00100010') as { Alphabetic?: string } | undefined)?.Alphabetic ?? ''),
-    studyDate: String(value(study, '00080020')),
-  };
-  const instances = await json<Json[]>(`/dicomweb/studies/${studyUid}/instances`, researcher.idToken);
-  images = instances.map((i) => ({ studyUid, seriesUid: String(value(i, '0020000E')), sopUid: String(value(i, '00080018')), sopClassUid: String(value(i, '00080016')) }));
-  expect(images).toHaveLength(6);
+  ({ dir, studyUid, patient, images } = await ingestAnnotatedStudy(stack, { uploader, researcher }, { name: 'annotation-counts', seed: 91 }));
 }, 600_000);
 
 afterAll(async () => {

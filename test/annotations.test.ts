@@ -7,19 +7,17 @@
  * the latest version of each set unless the caller picked another one, the
  * role matrix of the new endpoints and the audit trail.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import dicomParser from 'dicom-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnnotationDocument, Measurement } from '@medlake/shared/annotations/annotation-document';
 import type { LakeImage, SaveOptions, ToolMeasurement } from './fixtures/annotations/ohif-measurement-report';
-import { ohifMeasurementReport, stowBody } from './fixtures/annotations/ohif-measurement-report';
-import { generateDicom, uploadAndIngest } from './fixtures/dicomweb/lake';
+import { ohifMeasurementReport } from './fixtures/annotations/ohif-measurement-report';
+import type { Json } from './fixtures/annotations/annotated-study';
+import { firstValue as value, ingestAnnotatedStudy, stowAsViewer } from './fixtures/annotations/annotated-study';
 import type { TestResponse, TestStack, TestUser } from './support/local-stack';
 import { startTestStack } from './support/local-stack';
 
-type Json = Record<string, { vr: string; Value?: unknown[] }>;
 interface VersionSummary { version: number; parentVersion: number | null; restoredFrom: number | null; source: string; rule: string | null; sopInstanceUID: string; seriesInstanceUID: string; sopClassUID: string; measurementCount: number; author: { sub: string } }
 interface VersionDetail extends VersionSummary { setId: string; document: AnnotationDocument }
 interface SetSummary { setId: string; name: string; currentVersion: number; author: { sub: string; name: string | null }; seriesInstanceUID: string | null; latest: VersionSummary }
@@ -38,14 +36,9 @@ let patient: { patientId: string; patientName: string; studyDate: string };
 /** The bytes of the last report saved from the viewer (to post it again). */
 let lastSaved: Uint8Array;
 
-const value = (item: Json, tag: string): unknown => item[tag]?.Value?.[0];
 const api = (path: string, token: string, init: { method?: string; json?: unknown; headers?: Record<string, string> } = {}) => stack.request(path, { token, ...init });
 
-async function stow(user: TestUser, part10: Uint8Array): Promise<{ status: number; body: Json }> {
-  const { body, contentType } = stowBody(part10);
-  const res = await fetch(`${stack.url}/dicomweb/studies`, { method: 'POST', headers: { authorization: `Bearer ${user.idToken}`, 'content-type': contentType, accept: 'application/dicom+json' }, body });
-  return { status: res.status, body: (await res.json()) as Json };
-}
+const stow = (user: TestUser, part10: Uint8Array) => stowAsViewer(stack, user, part10);
 
 /** Saves measurements as OHIF does; answers the stored SR's SOP Instance UID (the lake's). */
 async function saveFromViewer(user: TestUser, measurements: ToolMeasurement[], options: Omit<SaveOptions, 'patientId' | 'patientName' | 'studyDate'>): Promise<string> {
@@ -96,19 +89,7 @@ beforeAll(async () => {
     stack.createUser({ groups: ['admin'] }),
     stack.createUser({ groups: [] }),
   ]);
-  dir = mkdtempSync(join(tmpdir(), 'medlake-annotations-'));
-  const source = generateDicom(dir, { patients: 1, seriesPerStudy: 2, slices: 3, matrix: 32, modality: 'CT', seed: 77 });
-  await uploadAndIngest(stack, uploader.idToken, source.map((s) => s.path));
-  const study = ((await api('/dicomweb/studies', researcher.idToken)).body as Json[])[0] as Json;
-  studyUid = String(value(study, '0020000D'));
-  patient = {
-    patientId: String(value(study, '00100020')),
-    patientName: String((value(study, '00100010') as { Alphabetic?: string } | undefined)?.Alphabetic ?? ''),
-    studyDate: String(value(study, '00080020')),
-  };
-  const instances = (await api(`/dicomweb/studies/${studyUid}/instances`, researcher.idToken)).body as Json[];
-  images = instances.map((i) => ({ studyUid, seriesUid: String(value(i, '0020000E')), sopUid: String(value(i, '00080018')), sopClassUid: String(value(i, '00080016')) }));
-  expect(images).toHaveLength(6);
+  ({ dir, studyUid, patient, images } = await ingestAnnotatedStudy(stack, { uploader, researcher }, { name: 'annotations', seed: 77 }));
 }, 600_000);
 
 afterAll(async () => {

@@ -8,22 +8,20 @@
  * the lake becomes a version with source `upload`, one for a study the lake
  * does not hold stays a plain instance.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LakeImage } from './fixtures/annotations/ohif-measurement-report';
-import { ohifMeasurementReport, stowBody } from './fixtures/annotations/ohif-measurement-report';
+import { ohifMeasurementReport } from './fixtures/annotations/ohif-measurement-report';
+import type { Json } from './fixtures/annotations/annotated-study';
+import { firstValue as value, ingestAnnotatedStudy, stowAsViewer, storedUrl } from './fixtures/annotations/annotated-study';
 import type { SegmentSpec } from './fixtures/annotations/ohif-segmentation';
 import { ohifSegmentation } from './fixtures/annotations/ohif-segmentation';
 import type { GeneratedInstance } from './fixtures/dicomweb/lake';
-import { generateDicom, uploadAndIngest } from './fixtures/dicomweb/lake';
 import { downloadZip, readZip, waitForExport } from './export-support';
 import { ingestFiles } from './ingest-support';
 import type { TestStack, TestUser } from './support/local-stack';
 import { startTestStack } from './support/local-stack';
 
-type Json = Record<string, { vr: string; Value?: unknown[] }>;
 interface Segment { number: number; label: string; type: { value: string; scheme: string; meaning: string } | null; category: { value: string } | null; algorithmType: string | null; algorithmName: string | null }
 interface VersionSummary { version: number; parentVersion: number | null; restoredFrom: number | null; source: string; rule: string | null; sopInstanceUID: string; seriesInstanceUID: string; sopClassUID: string; segmentCount: number; measurementCount: number; labels: string[]; author: { sub: string } }
 interface SetSummary { setId: string; kind: string; name: string; currentVersion: number; author: { sub: string }; seriesInstanceUID: string | null; latest: VersionSummary }
@@ -40,8 +38,6 @@ let studyUid: string;
 let images: LakeImage[];
 let patient: { patientId: string; patientName: string; studyDate: string };
 
-const value = (item: Json, tag: string): unknown => item[tag]?.Value?.[0];
-
 async function json<T>(path: string, token: string): Promise<T> {
   const res = await stack.request(path, { token });
   expect(res.status, path).toBe(200);
@@ -50,11 +46,7 @@ async function json<T>(path: string, token: string): Promise<T> {
 
 /** Posts a SEG as OHIF does; answers the stored instance's lake UIDs. */
 async function stow(part10: Uint8Array): Promise<{ seriesUid: string; sopUid: string }> {
-  const { body, contentType } = stowBody(part10);
-  const res = await fetch(`${stack.url}/dicomweb/studies`, { method: 'POST', headers: { authorization: `Bearer ${annotator.idToken}`, 'content-type': contentType, accept: 'application/dicom+json' }, body });
-  expect([200, 202]).toContain(res.status);
-  const stored = ((await res.json()) as Json)['00081199']?.Value?.[0] as Json;
-  const url = String(value(stored, '00081190'));
+  const url = storedUrl(await stowAsViewer(stack, annotator, part10));
   expect(url).toContain(`/studies/${studyUid}/series/`);
   const [, seriesUid = '', sopUid = ''] = /\/series\/([^/]+)\/instances\/([^/]+)$/.exec(url) ?? [];
   return { seriesUid, sopUid };
@@ -88,20 +80,8 @@ beforeAll(async () => {
     stack.createUser({ groups: ['researcher'] }),
     stack.createUser({ groups: ['uploader'] }),
   ]);
-  dir = mkdtempSync(join(tmpdir(), 'medlake-segmentations-'));
-  generated = generateDicom(dir, { patients: 1, seriesPerStudy: 2, slices: 3, matrix: 32, modality: 'CT', seed: 57 });
-  await uploadAndIngest(stack, uploader.idToken, generated.map((g) => g.path));
-  const study = (await json<Json[]>('/dicomweb/studies', researcher.idToken))[0] as Json;
-  studyUid = String(value(study, '0020000D'));
-  patient = {
-    patientId: String(value(study, '00100020')),
-    patientName: String((value(study, '00100010') as { Alphabetic?: string } | undefined)?.Alphabetic ?? ''),
-    studyDate: String(value(study, '00080020')),
-  };
-  const instances = await json<Json[]>(`/dicomweb/studies/${studyUid}/instances`, researcher.idToken);
-  images = instances
-    .map((i) => ({ studyUid, seriesUid: String(value(i, '0020000E')), sopUid: String(value(i, '00080018')), sopClassUid: String(value(i, '00080016')) }))
-    .sort((a, b) => a.seriesUid.localeCompare(b.seriesUid) || a.sopUid.localeCompare(b.sopUid));
+  ({ dir, generated, studyUid, patient, images } = await ingestAnnotatedStudy(stack, { uploader, researcher }, { name: 'segmentations', seed: 57 }));
+  images.sort((a, b) => a.seriesUid.localeCompare(b.seriesUid) || a.sopUid.localeCompare(b.sopUid));
   expect(images).toHaveLength(6);
   expect(new Set(images.slice(0, 3).map((i) => i.seriesUid)).size).toBe(1);
 }, 600_000);

@@ -11,12 +11,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dicomParser from 'dicom-parser';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFrame } from '@medlake/functions/dicomweb/decode-frame';
 import { wasmCodecFiles } from '@medlake/functions/dicomweb/wasm-codecs';
 import { functionCatalog } from './functions';
+import { storedFrame } from '../../test/fixtures/dicom/stored-frame';
 import { bundlingOf, repoRoot } from './processing';
 
 const work = mkdtempSync(join(tmpdir(), 'medlake-codec-bundle-'));
@@ -27,22 +27,8 @@ const codecPackages = Object.values(wasmCodecFiles).map((codec) => codec.package
 /** One frame of each codec's fixtures, as the renderer gets it. */
 function frames() {
   return ['jpeg-ls-lossless.dcm', 'jpeg2000-rgb.dcm', 'htj2k-lossless.dcm'].map((file) => {
-    const data = dicomParser.parseDicom(readFileSync(join(repoRoot, 'test/fixtures/dicom/files', file)));
-    const pixel = data.elements.x7fe00010 as dicomParser.Element;
-    const bytes = Uint8Array.from(dicomParser.readEncapsulatedPixelDataFromFragments(data, pixel, 0, pixel.fragments?.length ?? 1));
-    const module = {
-      rows: data.uint16('x00280010') ?? 0,
-      columns: data.uint16('x00280011') ?? 0,
-      bitsAllocated: data.uint16('x00280100') ?? 0,
-      bitsStored: data.uint16('x00280101') ?? 0,
-      pixelRepresentation: data.uint16('x00280103') ?? 0,
-      samplesPerPixel: data.uint16('x00280002') ?? 1,
-      photometricInterpretation: data.string('x00280004') ?? '',
-      planarConfiguration: data.uint16('x00280006') ?? 0,
-      rescaleSlope: 1,
-      rescaleIntercept: 0,
-    };
-    return { syntax: data.string('x00020010') ?? '', bytes, module };
+    const { bytes, module, transferSyntax } = storedFrame(file);
+    return { syntax: transferSyntax, bytes, module };
   });
 }
 

@@ -11,41 +11,11 @@ import dicomParser from 'dicom-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canDecode, decodeFrame } from './decode-frame';
 import type { PixelModule } from './render-frame';
+import { storedFrame } from '../../../test/fixtures/dicom/stored-frame';
 
 const filesDir = join(import.meta.dirname, '../../../test/fixtures/dicom/files');
 const work = mkdtempSync(join(tmpdir(), 'medlake-decode-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function moduleOf(data: dicomParser.DataSet): PixelModule {
-  return {
-    rows: data.uint16('x00280010') ?? 0,
-    columns: data.uint16('x00280011') ?? 0,
-    bitsAllocated: data.uint16('x00280100') ?? 0,
-    bitsStored: data.uint16('x00280101') ?? 0,
-    pixelRepresentation: data.uint16('x00280103') ?? 0,
-    samplesPerPixel: data.uint16('x00280002') ?? 1,
-    photometricInterpretation: data.string('x00280004') ?? 'MONOCHROME2',
-    planarConfiguration: data.uint16('x00280006') ?? 0,
-    rescaleSlope: 1,
-    rescaleIntercept: 0,
-  };
-}
-
-/** Frame `index` of a compressed file as stored (its fragments put together). */
-function compressedFrame(file: string, index: number): { bytes: Uint8Array; module: PixelModule; transferSyntax: string } {
-  const input = readFileSync(join(filesDir, file));
-  const data = dicomParser.parseDicom(input);
-  const pixel = data.elements.x7fe00010 as dicomParser.Element;
-  const frames = Number(data.string('x00280008') ?? 1);
-  expect(frames).toBeGreaterThan(index);
-  const bytes =
-    frames === 1
-      ? dicomParser.readEncapsulatedPixelDataFromFragments(data, pixel, 0, pixel.fragments?.length ?? 1)
-      : pixel.basicOffsetTable?.length
-        ? dicomParser.readEncapsulatedImageFrame(data, pixel, index)
-        : dicomParser.readEncapsulatedImageFrame(data, pixel, index, dicomParser.createJPEGBasicOffsetTable(data, pixel));
-  return { bytes, module: moduleOf(data), transferSyntax: data.string('x00020010') ?? '' };
-}
 
 /** The same frame decoded by dcmtk into a native file. */
 function referenceFrame(file: string, tool: 'dcmdjpeg' | 'dcmdrle', index: number, module: PixelModule): Uint8Array {
@@ -73,7 +43,7 @@ describe('decodeFrame against dcmtk', () => {
   ] as const;
 
   it.each(cases)('$file frame $frame gives the pixels dcmtk gives', async ({ file, tool, frame, tolerance }) => {
-    const { bytes, module, transferSyntax } = compressedFrame(file, frame);
+    const { bytes, module, transferSyntax } = storedFrame(file, frame);
     expect(canDecode(transferSyntax)).toBe(true);
     const decoded = await decodeFrame(transferSyntax, bytes, module);
     expect(decoded.module).toMatchObject({ rows: module.rows, columns: module.columns, samplesPerPixel: 1, bigEndian: false });

@@ -6,44 +6,16 @@
  * draws. Lossless syntaxes must give every sample back; lossy ones within bounds.
  * Then what a hostile or broken frame gets: a RenderError with a reason.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import dicomParser from 'dicom-parser';
 import { describe, expect, it } from 'vitest';
 import type { SourceKind } from '../../../test/fixtures/dicom/phantom';
 import { sourcePixels, sourceSize } from '../../../test/fixtures/dicom/phantom';
+import { storedFrame } from '../../../test/fixtures/dicom/stored-frame';
 import type { NativeFrame } from './decode-frame';
 import { canDecode, decodeFrame } from './decode-frame';
 import { maxFrameSamples } from './decode-wasm-frame';
 import type { PixelModule } from './render-frame';
 import { RenderError, renderFrame } from './render-frame';
 
-const filesDir = join(import.meta.dirname, '../../../test/fixtures/dicom/files');
-
-function moduleOf(data: dicomParser.DataSet): PixelModule {
-  return {
-    rows: data.uint16('x00280010') ?? 0,
-    columns: data.uint16('x00280011') ?? 0,
-    bitsAllocated: data.uint16('x00280100') ?? 0,
-    bitsStored: data.uint16('x00280101') ?? 0,
-    pixelRepresentation: data.uint16('x00280103') ?? 0,
-    samplesPerPixel: data.uint16('x00280002') ?? 1,
-    photometricInterpretation: data.string('x00280004') ?? 'MONOCHROME2',
-    planarConfiguration: data.uint16('x00280006') ?? 0,
-    rescaleSlope: 1,
-    rescaleIntercept: 0,
-  };
-}
-
-/** Frame `index` of a fixture as stored (its fragments put together), with its pixel module and transfer syntax. */
-function storedFrame(file: string, index = 0): { bytes: Uint8Array; module: PixelModule; transferSyntax: string } {
-  const data = dicomParser.parseDicom(readFileSync(join(filesDir, file)));
-  const pixel = data.elements.x7fe00010 as dicomParser.Element;
-  const frames = Number(data.string('x00280008') ?? 1);
-  // The multi-frame fixture has one fragment per frame and no offset table.
-  const bytes = frames === 1 ? dicomParser.readEncapsulatedPixelDataFromFragments(data, pixel, 0, pixel.fragments?.length ?? 1) : dicomParser.readEncapsulatedPixelDataFromFragments(data, pixel, index, 1);
-  return { bytes: Uint8Array.from(bytes), module: moduleOf(data), transferSyntax: data.string('x00020010') ?? '' };
-}
 
 /** Sample values, pixel by pixel (colour interleaved), as the module says to read them: masked to Bits Stored, sign-extended when signed. */
 function values(pixels: Uint8Array, module: PixelModule, frame = 0): number[] {
