@@ -62,6 +62,9 @@ interface WorkerRequest {
 
 type WorkerAnswer = { ok: true; text: string } | { ok: false; code: PdfProblem; pages?: number };
 
+/** The thread's first message: it runs this module (its loader is done). */
+const threadStarted = 'started';
+
 const sentences: Record<PdfProblem, (limits: PdfLimits, pages?: number) => string> = {
   'not-pdf': () => 'The file is not a PDF.',
   'too-large': (l) => `The PDF is larger than ${Math.round(l.maxBytes / (1024 * 1024))} MB, the limit for a report.`,
@@ -96,16 +99,28 @@ export async function pdfText(document: Uint8Array, limits: PdfLimits = defaultP
 
   const answer = await new Promise<WorkerAnswer>((resolve, rejectAnswer) => {
     let settled = false;
+    // A thread is ended only once it runs this module: ending one while its module loader (tsx's hooks, locally)
+    // still starts can leave this thread waiting for it.
+    let started = false;
+    let endOnStart = false;
     const settle = (value: WorkerAnswer | Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
-      void worker.terminate();
+      if (started) void worker.terminate();
+      else endOnStart = true;
       if (value instanceof Error) rejectAnswer(value);
       else resolve(value);
     };
     const deadline = setTimeout(() => settle({ ok: false, code: 'too-slow' }), limits.timeoutMs);
-    worker.on('message', (message: WorkerAnswer) => settle(message));
+    worker.on('message', (message: WorkerAnswer | typeof threadStarted) => {
+      if (message === threadStarted) {
+        started = true;
+        if (endOnStart) void worker.terminate();
+        return;
+      }
+      settle(message);
+    });
     worker.on('error', (error: Error & { code?: string }) => {
       if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') settle({ ok: false, code: 'too-much-memory' });
       // A PDF.js failure is caught in the thread; anything else is ours (the thread could not start): retried like any infrastructure error.
@@ -139,5 +154,6 @@ async function extractInThread(request: WorkerRequest): Promise<WorkerAnswer> {
 
 if (!isMainThread && (workerData as Partial<WorkerRequest> | null)?.kind === workerKind) {
   const port = parentPort;
+  port?.postMessage(threadStarted);
   void extractInThread(workerData as WorkerRequest).then((answer) => port?.postMessage(answer));
 }
