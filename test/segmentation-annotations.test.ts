@@ -253,4 +253,15 @@ describe('reports uploaded for a study of the lake are annotation versions', () 
     const listed = await json<Json[]>(`/dicomweb/studies/${otherStudy}/instances`, researcher.idToken);
     expect(listed.map((i) => String(value(i, '00080016')))).toEqual(['1.2.840.10008.5.1.4.1.1.88.22']);
   });
+
+  it('free text a segmentation carries (segment labels, algorithm names) is scrubbed before it is stored and shown', async () => {
+    const stored = await stow(saveSegmentation([{ number: 1, label: 'call 555-867-5309 re lesion', algorithmName: 'tool of 555-867-5309' }], { name: 'Scrubbed' }));
+    const sets = await json<{ items: SetSummary[] }>(`/api/studies/${studyUid}/annotations`, researcher.idToken);
+    const set = sets.items.find((s) => s.latest.sopInstanceUID === stored.sopUid);
+    expect(set).toBeDefined();
+    const version = await json<{ document: { segments: Segment[]; labels: string[] } }>(`/api/studies/${studyUid}/annotations/${set?.setId}/versions/1`, researcher.idToken);
+    expect(JSON.stringify(version.document)).not.toContain('867-5309');
+    expect(version.document.segments[0]?.label).toContain('[PHONE]');
+    expect(version.document.labels).toEqual([version.document.segments[0]?.label]);
+  });
 });

@@ -15,6 +15,7 @@ import dcmjs from 'dcmjs';
 import type { AnnotationDocument } from '@medlake/shared/annotations/annotation-document';
 import { documentFromSr, isMeasurementReport, measurementReportSopClasses, predecessorSopUids } from '@medlake/shared/annotations/annotation-document';
 import type { AnnotationKind, Author } from '@medlake/shared/annotations/annotation-views';
+import type { SegmentationDocument } from '@medlake/shared/annotations/segmentation-document';
 import { isSegmentationDocument, referencedSegmentationSops, segmentationDocument, segmentationSopClass } from '@medlake/shared/annotations/segmentation-document';
 import type { MeasurementSpec } from '@medlake/shared/annotations/measurement-input';
 import { specOfMeasurement } from '@medlake/shared/annotations/measurement-input';
@@ -107,6 +108,23 @@ function annotationOf(instance: StoredInstance): { kind: AnnotationKind; documen
 }
 
 /**
+ * A segmentation's free text (its title, segment labels and descriptions, algorithm names), scrubbed
+ * like every text users write about a study before it is stored: the document is what the version,
+ * diff and export answers show.
+ */
+async function scrubbedSegmentation(db: Queryable, studyUid: string, document: SegmentationDocument): Promise<SegmentationDocument> {
+  const texts = [document.title, ...document.segments.flatMap((s) => [s.label, s.description, s.algorithmName])];
+  const [title, ...scrubbed] = await scrubStudyTexts(db, studyUid, texts);
+  const segments = document.segments.map((segment, i) => ({
+    ...segment,
+    label: scrubbed[i * 3] ?? '',
+    description: scrubbed[i * 3 + 1] ?? null,
+    algorithmName: scrubbed[i * 3 + 2] ?? null,
+  }));
+  return { ...document, title: title ?? '', segments, labels: segments.map((s) => s.label).filter((label) => label) };
+}
+
+/**
  * Records a stored measurement report or segmentation as an annotation
  * version (saved from the viewer through STOW-RS, or uploaded). Anything
  * else (images, other SRs) is no annotation version: undefined. So is an
@@ -118,7 +136,7 @@ export async function recordStoredAnnotation(sopUid: string, origin: AnnotationO
   const annotation = instance ? annotationOf(instance) : undefined;
   if (!instance || !annotation) return undefined;
   const { author } = origin;
-  const { document, kind } = annotation;
+  const { kind } = annotation;
   const studyUid = instance.study_uid;
   return store.withStudyLock(studyUid, async (client) => {
     const existing = await store.versionOfInstance(client, sopUid, instance.version);
@@ -146,6 +164,7 @@ export async function recordStoredAnnotation(sopUid: string, origin: AnnotationO
       version = set.current_version + 1;
       parentVersion = decision.parentVersion;
     }
+    const document = isSegmentationDocument(annotation.document) ? await scrubbedSegmentation(client, studyUid, annotation.document) : annotation.document;
     await store.insertVersion(client, {
       setId, version, parentVersion, restoredFrom: null, source: origin.source, rule: decision.rule,
       sopUid, instanceVersion: instance.version, seriesUid: instance.series_uid, sopClassUid: instance.sop_class_uid,
@@ -377,7 +396,7 @@ async function restoreSegmentation(
     await store.insertVersion(client, {
       setId: set.set_id, version, parentVersion: set.current_version, restoredFrom: request.version, source: 'restore', rule: null,
       sopUid, instanceVersion: instance.version, seriesUid: instance.series_uid, sopClassUid: instance.sop_class_uid,
-      author, message, document: segmentationDocument(instance.attributes),
+      author, message, document: await scrubbedSegmentation(client, studyUid, segmentationDocument(instance.attributes)),
     });
     const detail = await store.version(set.set_id, version, client);
     if (!detail) throw new Error('the new version is missing');
