@@ -7,7 +7,7 @@
  */
 import type { DicomReport } from '@medlake/shared/reports/dicom-report-text';
 import { dicomReport } from '@medlake/shared/reports/dicom-report-text';
-import { pdfText, pdfWithoutText } from './pdf-text';
+import { PdfRejection, pdfText, pdfWithoutText } from './pdf-text';
 import type { ReportContext } from './report-context';
 import type { SubmissionOutcome } from './report-intake';
 import { submitReport } from './report-intake';
@@ -32,8 +32,9 @@ export async function ingestDicomReport(ctx: ReportContext, originalPart10: Uint
   let text = '';
   try {
     text = await pdfText(report.document);
-  } catch {
-    text = '';
+  } catch (error) {
+    // A PDF that cannot be read is kept as a report without text; a thread that could not run is retried.
+    if (!(error instanceof PdfRejection)) throw error;
   }
   return submitReport(ctx, { source: 'dicom-pdf', text: text.trim() || pdfWithoutText, link: { studyUid }, ...origin });
 }

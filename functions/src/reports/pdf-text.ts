@@ -155,5 +155,8 @@ async function extractInThread(request: WorkerRequest): Promise<WorkerAnswer> {
 if (!isMainThread && (workerData as Partial<WorkerRequest> | null)?.kind === workerKind) {
   const port = parentPort;
   port?.postMessage(threadStarted);
-  void extractInThread(workerData as WorkerRequest).then((answer) => port?.postMessage(answer));
+  // Whatever PDF.js throws (its clean-up included) stays in the thread: it could quote the file.
+  void extractInThread(workerData as WorkerRequest)
+    .catch((): WorkerAnswer => ({ ok: false, code: 'unreadable' }))
+    .then((answer) => port?.postMessage(answer));
 }
