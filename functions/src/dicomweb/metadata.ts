@@ -112,10 +112,14 @@ function answerJson(request: HttpRequest<unknown>, gzip: Buffer | undefined, tex
 export async function answerSeriesMetadata(request: HttpRequest<unknown>): Promise<HttpResult> {
   checkAccept(request);
   const { study, series } = request.params as { study: string; series: string };
-  const gzip = await seriesMetadataGzip(study, series, dicomwebBaseUrl(request));
-  await auditStudyAccess(request, 'open', [study]);
   // Of each annotation set, only the version the caller looks at (functions/src/annotations/visibility.ts).
   const hidden = await hiddenAnnotationVersions(study, request.principal?.sub ?? null);
+  if (hidden.emptySeries.has(series)) {
+    await auditStudyAccess(request, 'open', [study]);
+    return answerJson(request, undefined, '[]');
+  }
+  const gzip = await seriesMetadataGzip(study, series, dicomwebBaseUrl(request));
+  await auditStudyAccess(request, 'open', [study]);
   if (hidden.series.has(series)) return answerJson(request, undefined, withoutHiddenInstances(gzip, hidden.sops));
   return answerJson(request, gzip, undefined);
 }
@@ -129,6 +133,7 @@ export async function answerStudyMetadata(request: HttpRequest<unknown>, db: Que
   const hidden = await hiddenAnnotationVersions(study, request.principal?.sub ?? null, db);
   const documents: string[] = [];
   for (const row of series.rows) {
+    if (hidden.emptySeries.has(row.series_uid)) continue;
     const gzip = await seriesMetadataGzip(study, row.series_uid, baseUrl, db);
     const text = hidden.series.has(row.series_uid) ? withoutHiddenInstances(gzip, hidden.sops) : gunzipSync(gzip).toString('utf8');
     if (text.length > 2) documents.push(text.slice(1, -1));
