@@ -86,3 +86,12 @@ describe('RLE segments', () => {
     await expect(decodeFrame('1.2.840.10008.1.2.5', rleFrame([[0x00, 1]]), module)).rejects.toThrow(/1 segments where 3 were expected/);
   });
 });
+
+describe('JPEG headers are checked before decoding', () => {
+  it.each([['jpeg-baseline.dcm'], ['jpeg-lossless-sv1.dcm']])('%s: a frame larger than the instance says, or not a JPEG, is refused with a reason', async (file) => {
+    const { bytes, module, transferSyntax } = storedFrame(file);
+    await expect(decodeFrame(transferSyntax, bytes, { ...module, rows: module.rows - 1 })).rejects.toThrow(/where the instance says/);
+    await expect(decodeFrame(transferSyntax, bytes, { ...module, samplesPerPixel: module.samplesPerPixel === 1 ? 3 : 1 })).rejects.toThrow(/components where the instance has/);
+    await expect(decodeFrame(transferSyntax, bytes.subarray(2), module)).rejects.toThrow(/start-of-image/);
+  });
+});

@@ -18,7 +18,7 @@
  */
 import jpeg from 'jpeg-js';
 import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js';
-import { decodeJpeg2000, decodeJpegLs, htj2kSyntaxes, jpeg2000Syntaxes, jpegLsSyntaxes } from './decode-wasm-frame';
+import { assertFits, decodeJpeg2000, decodeJpegLs, htj2kSyntaxes, jpeg2000Syntaxes, jpegFamilySize, jpegFrameMarkers, jpegLsSyntaxes, maxFrameSamples } from './decode-wasm-frame';
 import type { PixelModule } from './render-frame';
 import { RenderError } from './render-frame';
 
@@ -53,10 +53,12 @@ export async function decodeFrame(transferSyntaxUid: string, bytes: Uint8Array, 
 }
 
 function decodeJpegBaseline(bytes: Uint8Array, module: PixelModule): NativeFrame {
+  // The header must describe the instance's frame, within bounds, before the decoder allocates anything.
+  assertFits(jpegFamilySize(bytes, 'JPEG', jpegFrameMarkers), module, 'JPEG');
   let image: { width: number; height: number; data: Uint8Array };
   try {
-    // RGB out (grey repeated in the three channels, YCbCr converted as the JPEG says), with limits against hostile headers.
-    image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: 250, maxMemoryUsageInMB: 1024 });
+    // RGB out (grey repeated in the three channels, YCbCr converted as the JPEG says).
+    image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: maxFrameSamples / 1e6, maxMemoryUsageInMB: 512 });
   } catch (error) {
     throw new RenderError(`the JPEG frame cannot be decoded (${error instanceof Error ? error.message : String(error)})`);
   }
@@ -71,6 +73,7 @@ function decodeJpegBaseline(bytes: Uint8Array, module: PixelModule): NativeFrame
 }
 
 function decodeJpegLossless(bytes: Uint8Array, module: PixelModule): NativeFrame {
+  assertFits(jpegFamilySize(bytes, 'JPEG Lossless', jpegFrameMarkers), module, 'JPEG Lossless');
   const bytesPerSample = module.bitsAllocated <= 8 ? 1 : 2;
   let decoded: Uint8Array | Uint16Array;
   try {

@@ -23,7 +23,7 @@ export const htj2kSyntaxes = new Set(['1.2.840.10008.1.2.4.201', '1.2.840.10008.
 export const maxFrameSamples = 64 * 1024 * 1024;
 
 /** What a codestream's header says, read before any codec sees it. */
-interface CodestreamSize {
+export interface CodestreamSize {
   width: number;
   height: number;
   components: number;
@@ -32,19 +32,23 @@ interface CodestreamSize {
   highThroughput?: boolean;
 }
 
-/** JPEG-LS (ISO/IEC 14495-1 C.2.2): the SOF55 marker segment after SOI and any tables. */
-function jpegLsSize(bytes: Uint8Array): CodestreamSize {
-  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new RenderError('the JPEG-LS frame does not start with a JPEG start-of-image marker');
+/** The frame header markers of the JPEG family: SOF55 for JPEG-LS (ISO/IEC 14495-1 C.2.2), SOF0-3 and 5-7 for JPEG (ISO/IEC 10918-1 B.2.2). */
+export const jpegLsFrameMarkers: ReadonlySet<number> = new Set([0xf7]);
+export const jpegFrameMarkers: ReadonlySet<number> = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7]);
+
+/** A JPEG or JPEG-LS frame's size: its frame header marker segment after SOI and any tables. */
+export function jpegFamilySize(bytes: Uint8Array, what: string, frameMarkers: ReadonlySet<number>): CodestreamSize {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new RenderError(`the ${what} frame does not start with a JPEG start-of-image marker`);
   let at = 2;
   while (at + 4 <= bytes.length) {
-    if (bytes[at] !== 0xff) throw new RenderError('the JPEG-LS frame has a damaged header');
+    if (bytes[at] !== 0xff) throw new RenderError(`the ${what} frame has a damaged header`);
     const marker = bytes[at + 1] as number;
     if (marker === 0xff) {
       at++; // fill byte
       continue;
     }
     const length = ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number);
-    if (marker === 0xf7) {
+    if (frameMarkers.has(marker)) {
       if (at + 10 > bytes.length) break;
       return {
         bitsPerSample: bytes[at + 4] as number,
@@ -56,7 +60,7 @@ function jpegLsSize(bytes: Uint8Array): CodestreamSize {
     if (marker === 0xda || marker === 0xd9) break;
     at += 2 + length;
   }
-  throw new RenderError('the JPEG-LS frame has no JPEG-LS frame header (SOF55)');
+  throw new RenderError(`the ${what} frame has no frame header`);
 }
 
 /** JPEG 2000 (ISO/IEC 15444-1 A.5.1): the SIZ marker segment right after SOC. */
@@ -80,7 +84,7 @@ function jpeg2000Size(bytes: Uint8Array, what: string): CodestreamSize {
 }
 
 /** The header must describe the instance's frame, within bounds, before a codec allocates anything. */
-function assertFits(size: CodestreamSize, module: PixelModule, what: string): void {
+export function assertFits(size: CodestreamSize, module: PixelModule, what: string): void {
   if (size.width * size.height * size.components > maxFrameSamples) {
     throw new RenderError(`the ${what} frame is ${size.width} × ${size.height} × ${size.components} samples, more than the ${maxFrameSamples} decoded here`);
   }
@@ -150,7 +154,7 @@ function endsWithEoi(bytes: Uint8Array): boolean {
 
 export async function decodeJpegLs(bytes: Uint8Array, module: PixelModule): Promise<NativeFrame> {
   const what = 'JPEG-LS';
-  assertFits(jpegLsSize(bytes), module, what);
+  assertFits(jpegFamilySize(bytes, what, jpegLsFrameMarkers), module, what);
   if (!endsWithEoi(bytes)) throw new RenderError('the JPEG-LS frame is truncated: it does not end with an end-of-image marker');
   const decoded = await decodeCodestream<JpegLsDecoder>('charls', bytes, what, (decoder) => copyDecoded(decoder, module, what, decoder.getInterleaveMode() === 0));
   // JPEG-LS keeps the colour space it was given (PS3.5 8.2.3): RGB or YBR_FULL stay so.
