@@ -9,6 +9,7 @@
  * render, per archived file: a new version of an instance renders anew.
  */
 import jpeg from 'jpeg-js';
+import { numberValue, stringValue } from '@medlake/shared/dicom/dicom-json-read';
 import { PNG } from 'pngjs';
 import type { Queryable } from '../adapters/database';
 import { databasePool } from '../adapters/database';
@@ -86,34 +87,24 @@ export function renderRequestOf(accept: string | undefined, query: URLSearchPara
   return { type, options, quality };
 }
 
-function first(json: DicomJson, tag: string): unknown {
-  return json[tag]?.Value?.[0];
-}
-
-function numberOf(json: DicomJson, tag: string): number | undefined {
-  const v = first(json, tag);
-  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : undefined;
-}
-
 /** The Image Pixel module of stored attributes. (Exported for tests.) */
 export function pixelModuleOf(json: DicomJson, transferSyntaxUid: string): PixelModule {
-  const rows = numberOf(json, '00280010');
-  const columns = numberOf(json, '00280011');
+  const rows = numberValue(json, '00280010');
+  const columns = numberValue(json, '00280011');
   if (!rows || !columns) throw new RenderError('The instance has no Rows/Columns.');
   return {
     rows,
     columns,
-    bitsAllocated: numberOf(json, '00280100') ?? 16,
-    bitsStored: numberOf(json, '00280101') ?? numberOf(json, '00280100') ?? 16,
-    pixelRepresentation: numberOf(json, '00280103') ?? 0,
-    samplesPerPixel: numberOf(json, '00280002') ?? 1,
-    photometricInterpretation: String(first(json, '00280004') ?? 'MONOCHROME2'),
-    planarConfiguration: numberOf(json, '00280006') ?? 0,
-    rescaleSlope: numberOf(json, '00281053') ?? 1,
-    rescaleIntercept: numberOf(json, '00281052') ?? 0,
-    windowCenter: numberOf(json, '00281050'),
-    windowWidth: numberOf(json, '00281051'),
+    bitsAllocated: numberValue(json, '00280100') ?? 16,
+    bitsStored: numberValue(json, '00280101') ?? numberValue(json, '00280100') ?? 16,
+    pixelRepresentation: numberValue(json, '00280103') ?? 0,
+    samplesPerPixel: numberValue(json, '00280002') ?? 1,
+    photometricInterpretation: stringValue(json, '00280004') ?? 'MONOCHROME2',
+    planarConfiguration: numberValue(json, '00280006') ?? 0,
+    rescaleSlope: numberValue(json, '00281053') ?? 1,
+    rescaleIntercept: numberValue(json, '00281052') ?? 0,
+    windowCenter: numberValue(json, '00281050') ?? undefined,
+    windowWidth: numberValue(json, '00281051') ?? undefined,
     bigEndian: transferSyntaxUid === explicitVrBigEndian,
   };
 }
