@@ -20,7 +20,7 @@ import { InstanceBuffer } from './instance-buffer';
 import type { Listener } from './store-scp';
 import { startReceiver } from './store-scp';
 import type { DicomTlsSettings, TlsFlags } from './tls-settings';
-import { daysLeft, resolveDicomTls } from './tls-settings';
+import { daysLeft, isLoopback, resolveDicomTls } from './tls-settings';
 import { UploadApi } from './upload-api';
 import type { CommandIo } from './upload-command';
 import { exitCodes } from './upload-report';
@@ -164,10 +164,4 @@ function logTlsSettings(log: GatewayLog, tls: DicomTlsSettings): void {
   });
   if (days < 0) log.error('the TLS certificate has expired: modalities will refuse to connect over TLS', { validTo: tls.certificate.validTo.toISOString() });
   else if (days < 30) log.warn('the TLS certificate expires soon: renew it and restart the gateway', { daysLeft: days });
-}
-
-/** Loopback only: nothing crosses a network cable. */
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '');
-  return bare === 'localhost' || bare === '::1' || bare.startsWith('127.') || bare === '::ffff:127.0.0.1';
 }

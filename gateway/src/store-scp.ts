@@ -128,7 +128,8 @@ export async function startReceiver(listeners: readonly Listener[], options: Rec
         peer: socket.remoteAddress,
         reason: shown ? 'client certificate not accepted' : 'no client certificate',
         error: shown ? String(socket.authorizationError) : undefined,
-        claimedCn: shown ? firstValue(certificate.subject.CN) : undefined,
+        // Chosen by the peer (the certificate was not verified): shortened, so it cannot flood the log.
+        claimedCn: shown ? firstValue(certificate.subject.CN)?.slice(0, 64) : undefined,
       });
       socket.destroy();
       return;

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestAuthority, TestIdentity } from '../../test/support/test-pki';
 import { createAuthority, issueCertificate } from '../../test/support/test-pki';
 import { loadConfigFile } from './config';
-import { isLoopback } from './gateway-command';
-import { commonName, dicomTlsPort, resolveDicomTls } from './tls-settings';
+import { commonName, dicomTlsPort, isLoopback, resolveDicomTls } from './tls-settings';
 
 let dir: string;
 let ca: TestAuthority;

@@ -201,3 +201,9 @@ function certificatesIn(pem: string, path: string, what: string): X509Certificat
     }
   });
 }
+
+/** Loopback only: nothing crosses a network cable (a plain DICOM port elsewhere is warned about). */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || bare === '::1' || bare.startsWith('127.') || bare === '::ffff:127.0.0.1';
+}

@@ -8,9 +8,6 @@
  */
 import type { ReportQuery } from './report-query';
 import { parseReportQuery } from './report-query';
-import { normalizeReportQuery } from './search-text';
-
-export { normalizeReportQuery };
 
 /** The tsvector column of `reports` each part of a query is matched against. */
 const columns: Record<keyof ReportQuery, string> = { affirmed: 'affirmed_tsv', negated: 'negated_tsv', any: 'search_tsv' };
