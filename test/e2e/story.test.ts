@@ -310,10 +310,16 @@ describe('end to end, in Chromium', () => {
     await page.getByRole('textbox', { name: /^New password/ }).fill(newPassword);
     await page.getByRole('button', { name: 'Set the new password' }).click();
     await page.waitForURL(/\/sign-in\?notice=reset/);
-    await page.getByRole('textbox', { name: 'Password' }).fill(physician.password);
+    // The page may render once more as it settles (its email comes from the address): type until the form takes it.
+    const typePassword = (password: string) =>
+      expect.poll(async () => {
+        await page.getByRole('textbox', { name: 'Password' }).fill(password);
+        return page.getByRole('button', { name: 'Sign in' }).isEnabled();
+      }, { timeout: 10_000 }).toBe(true);
+    await typePassword(physician.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('The email or password is wrong.').waitFor();
-    await page.getByRole('textbox', { name: 'Password' }).fill(newPassword);
+    await typePassword(newPassword);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/studies$/);
     await snapshot(page, '14-signed-in-again');
